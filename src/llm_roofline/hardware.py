@@ -1,0 +1,84 @@
+"""An accelerator's roofs: the ``Hardware`` dataclass.
+
+SI units inside: FLOP/s, bytes/s, bytes. Peaks are dense (no 2:4 sparsity), one per
+compute dtype the device runs natively. Human units are converted in ``units``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import checks
+from .dtypes import COMPUTE_DTYPES
+
+# Default achievable fractions of peak for the "expected" estimate. Chosen from the
+# published measured runs in docs/CALIBRATION.md (shared/data/calibration_measurements.json):
+# decode MBU of tuned engines (gpt-fast, LMDeploy, FasterTransformer, llama.cpp on
+# GPUs) has a median near 0.70; prefill MFU of LMDeploy and FasterTransformer at
+# 2048 tokens lies between 0.66 and 0.73.
+DEFAULT_COMPUTE_EFFICIENCY = 0.70
+DEFAULT_BANDWIDTH_EFFICIENCY = 0.70
+
+# 16-bit floats run at the same tensor-core rate wherever both exist; a device that lists
+# only one (V100 and T4 have fp16 only) runs the other's workload at that rate.
+_EQUIVALENT_DTYPES = {"bf16": "fp16", "fp16": "bf16"}
+
+
+@dataclass(frozen=True)
+class Hardware:
+    name: str
+    peak_flops_per_s: dict[str, float]
+    bandwidth_bytes_per_s: float
+    memory_bytes: float
+    interconnect_bytes_per_s: float | None = None
+    compute_efficiency: float = DEFAULT_COMPUTE_EFFICIENCY
+    bandwidth_efficiency: float = DEFAULT_BANDWIDTH_EFFICIENCY
+    id: str = ""
+    vendor: str = ""
+    source: str = ""
+    notes: str = ""
+    efficiency_table: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        checks.text("name", self.name)
+        if not isinstance(self.peak_flops_per_s, dict) or not self.peak_flops_per_s:
+            raise ValueError(
+                f"peak_flops_per_s must map compute dtypes to FLOP/s, got {self.peak_flops_per_s!r}"
+            )
+        for dtype, peak in self.peak_flops_per_s.items():
+            if dtype not in COMPUTE_DTYPES:
+                raise ValueError(
+                    f"peak_flops_per_s has unknown dtype {dtype!r}; known: {', '.join(COMPUTE_DTYPES)}"
+                )
+            checks.positive(f"peak_flops_per_s.{dtype}", peak)
+        checks.positive("bandwidth_bytes_per_s", self.bandwidth_bytes_per_s)
+        checks.positive("memory_bytes", self.memory_bytes)
+        if self.interconnect_bytes_per_s is not None:
+            checks.positive("interconnect_bytes_per_s", self.interconnect_bytes_per_s)
+        checks.fraction("compute_efficiency", self.compute_efficiency)
+        checks.fraction("bandwidth_efficiency", self.bandwidth_efficiency)
+
+    def compute_dtype_for(self, dtype: str) -> str:
+        """The dtype whose peak a ``dtype`` matmul runs at on this device.
+
+        Raises ValueError naming the dtype and the device's dtypes when it has no such
+        peak (e.g. fp8 on an A100), rather than silently substituting another rate.
+        """
+        if dtype in self.peak_flops_per_s:
+            return dtype
+        twin = _EQUIVALENT_DTYPES.get(dtype)
+        if twin in self.peak_flops_per_s:
+            return twin
+        raise ValueError(
+            f"hardware {self.name!r} lists no {dtype} peak (it has "
+            f"{', '.join(sorted(self.peak_flops_per_s))}); choose another activation dtype"
+        )
+
+    def peak_for(self, dtype: str) -> float:
+        """Dense peak FLOP/s for a matmul whose activations are ``dtype``."""
+        return self.peak_flops_per_s[self.compute_dtype_for(dtype)]
+
+    def ridge_point(self, dtype: str) -> float:
+        """FLOP/byte at which compute and memory time are equal: peak / bandwidth."""
+        return self.peak_for(dtype) / self.bandwidth_bytes_per_s

@@ -1,0 +1,310 @@
+"""A decoder-only transformer's shape: the ``Model`` dataclass and its derived sizes.
+
+Conventions: parameter counts are element counts of every stored tensor (weights, biases,
+norm scales, learned positions), matching ``sum(p.numel())`` of the Hugging Face model.
+Tied embeddings count once. Per-layer formulas carry their shapes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import checks
+
+NORM_KINDS = ("rmsnorm", "layernorm")
+
+
+@dataclass(frozen=True)
+class MoE:
+    """Routed mixture-of-experts MLP (Mixtral, Qwen-MoE, DeepSeek, gpt-oss)."""
+
+    num_experts: int
+    experts_per_token: int
+    expert_intermediate_size: int
+    num_shared_experts: int = 0
+    shared_expert_intermediate_size: int = 0  # of each shared expert
+    first_dense_layers: int = 0  # DeepSeek's first_k_dense_replace: leading dense-MLP layers
+    router_bias: bool = False  # gpt-oss: Linear(d, E) with bias
+    expert_bias: bool = False  # gpt-oss: biases on gate/up and down of every expert
+    router_score_bias: bool = False  # DeepSeek-V3: e_score_correction_bias, E values/layer
+    shared_expert_gate: bool = False  # Qwen2-MoE: Linear(d, 1) gating the shared expert
+
+    def __post_init__(self) -> None:
+        checks.integer("moe.num_experts", self.num_experts, minimum=1)
+        checks.integer("moe.experts_per_token", self.experts_per_token, minimum=1)
+        if self.experts_per_token > self.num_experts:
+            raise ValueError(
+                f"moe.experts_per_token ({self.experts_per_token}) must not exceed "
+                f"moe.num_experts ({self.num_experts})"
+            )
+        checks.integer("moe.expert_intermediate_size", self.expert_intermediate_size, minimum=1)
+        checks.integer("moe.num_shared_experts", self.num_shared_experts, minimum=0)
+        checks.integer(
+            "moe.shared_expert_intermediate_size", self.shared_expert_intermediate_size, minimum=0
+        )
+        if self.num_shared_experts and not self.shared_expert_intermediate_size:
+            raise ValueError("moe.shared_expert_intermediate_size must be > 0 with shared experts")
+        checks.integer("moe.first_dense_layers", self.first_dense_layers, minimum=0)
+        for name in ("router_bias", "expert_bias", "router_score_bias", "shared_expert_gate"):
+            checks.boolean(f"moe.{name}", getattr(self, name))
+
+
+@dataclass(frozen=True)
+class MLA:
+    """Multi-head latent attention (DeepSeek-V2/V3): a compressed, shared KV latent."""
+
+    kv_lora_rank: int
+    qk_nope_head_dim: int
+    qk_rope_head_dim: int
+    v_head_dim: int
+    q_lora_rank: int | None = None  # None: a plain q_proj (DeepSeek-V2-Lite)
+
+    def __post_init__(self) -> None:
+        for name in ("kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"):
+            checks.integer(f"mla.{name}", getattr(self, name), minimum=1)
+        if self.q_lora_rank is not None:
+            checks.integer("mla.q_lora_rank", self.q_lora_rank, minimum=1)
+
+    @property
+    def qk_head_dim(self) -> int:
+        return self.qk_nope_head_dim + self.qk_rope_head_dim
+
+    @property
+    def cache_elements_per_token(self) -> int:
+        """Per layer: the latent c_kv (kv_lora_rank) plus the shared rope key (qk_rope_head_dim).
+
+        DeepSeek-V3: 512 + 64 = 576 values per token per layer.
+        """
+        return self.kv_lora_rank + self.qk_rope_head_dim
+
+
+@dataclass(frozen=True)
+class LayerGroup:
+    """Layers with identical cost: how many, whether their MLP is routed, their window."""
+
+    count: int
+    moe: bool
+    window: int | None
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    vocab_size: int
+    hidden_size: int
+    num_layers: int
+    num_attention_heads: int
+    num_key_value_heads: int
+    head_dim: int
+    intermediate_size: int
+    gated_mlp: bool = True  # SwiGLU/GeGLU: gate, up, down; plain: up (fc1), down (fc2)
+    norm: str = "rmsnorm"  # rmsnorm: a scale of d; layernorm: scale and bias, 2·d
+    norms_per_layer: int = 2  # Gemma-2/3: 4 (pre and post norms); Falcon-7B, Phi-2: 1
+    parallel_attention: bool = False  # attention and MLP read the same input (Phi-2, Falcon)
+    qkv_bias: bool = False
+    o_bias: bool = False
+    mlp_bias: bool = False
+    qk_norm: bool = False  # per-head RMSNorm on q and k (Qwen3, Gemma-3): 2·head_dim
+    attention_sinks: bool = False  # gpt-oss: one learned sink logit per query head
+    tie_word_embeddings: bool = False
+    lm_head_bias: bool = False
+    position_embeddings: int = 0  # rows of a learned absolute position table (GPT-2, OPT)
+    max_position_embeddings: int | None = None
+    sliding_window: int | None = None
+    sliding_window_layers: tuple[int, ...] = ()
+    moe: MoE | None = None
+    mla: MLA | None = None
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        checks.text("name", self.name)
+        for name in (
+            "vocab_size",
+            "hidden_size",
+            "num_layers",
+            "num_attention_heads",
+            "num_key_value_heads",
+            "head_dim",
+            "intermediate_size",
+        ):
+            checks.integer(name, getattr(self, name), minimum=1)
+        if self.num_attention_heads % self.num_key_value_heads:
+            raise ValueError(
+                f"num_key_value_heads ({self.num_key_value_heads}) must divide "
+                f"num_attention_heads ({self.num_attention_heads})"
+            )
+        checks.choice("norm", self.norm, NORM_KINDS)
+        checks.integer("norms_per_layer", self.norms_per_layer, minimum=0)
+        checks.integer("position_embeddings", self.position_embeddings, minimum=0)
+        for name in (
+            "gated_mlp",
+            "parallel_attention",
+            "qkv_bias",
+            "o_bias",
+            "mlp_bias",
+            "qk_norm",
+            "attention_sinks",
+            "tie_word_embeddings",
+            "lm_head_bias",
+        ):
+            checks.boolean(name, getattr(self, name))
+        if self.max_position_embeddings is not None:
+            checks.integer("max_position_embeddings", self.max_position_embeddings, minimum=1)
+        if self.sliding_window is not None:
+            checks.integer("sliding_window", self.sliding_window, minimum=1)
+            for i in self.sliding_window_layers:
+                if checks.integer("sliding_window_layers[]", i) >= self.num_layers:
+                    raise ValueError(
+                        f"sliding_window_layers contains {i}, but the model has "
+                        f"{self.num_layers} layers"
+                    )
+        elif self.sliding_window_layers:
+            raise ValueError("sliding_window_layers is set but sliding_window is not")
+        if self.moe is not None and self.moe.first_dense_layers > self.num_layers:
+            raise ValueError(
+                f"moe.first_dense_layers ({self.moe.first_dense_layers}) exceeds "
+                f"num_layers ({self.num_layers})"
+            )
+
+    # ---- layer structure -------------------------------------------------------------
+    def layer_is_moe(self, layer: int) -> bool:
+        return self.moe is not None and layer >= self.moe.first_dense_layers
+
+    def layer_window(self, layer: int) -> int | None:
+        """The attention window of a layer, or None for full attention."""
+        return self.sliding_window if layer in self.sliding_window_layers else None
+
+    def layer_groups(self) -> tuple[LayerGroup, ...]:
+        """Layers grouped by identical cost, in first-appearance order."""
+        counts: dict[tuple[bool, int | None], int] = {}
+        for layer in range(self.num_layers):
+            key = (self.layer_is_moe(layer), self.layer_window(layer))
+            counts[key] = counts.get(key, 0) + 1
+        return tuple(LayerGroup(n, moe, window) for (moe, window), n in counts.items())
+
+    @property
+    def num_moe_layers(self) -> int:
+        return sum(self.layer_is_moe(i) for i in range(self.num_layers))
+
+    @property
+    def q_dim(self) -> int:
+        """Width of the query projection, num_attention_heads · head_dim (may differ from d)."""
+        return self.num_attention_heads * self.head_dim
+
+    @property
+    def kv_dim(self) -> int:
+        """Width of each of K and V: num_key_value_heads · head_dim (GQA/MQA)."""
+        return self.num_key_value_heads * self.head_dim
+
+    # ---- parameter counts ------------------------------------------------------------
+    @property
+    def norm_params(self) -> int:
+        """One norm over d: RMSNorm a scale (d), LayerNorm a scale and a bias (2·d)."""
+        return self.hidden_size * (2 if self.norm == "layernorm" else 1)
+
+    @property
+    def attention_params_per_layer(self) -> int:
+        d, nq = self.hidden_size, self.num_attention_heads
+        if self.mla is not None:
+            m = self.mla
+            if m.q_lora_rank is None:
+                q = d * nq * m.qk_head_dim  # q_proj (d, nq·(nope+rope))
+            else:  # q_a_proj (d, r_q), q_a_layernorm (r_q), q_b_proj (r_q, nq·(nope+rope))
+                q = d * m.q_lora_rank + m.q_lora_rank + m.q_lora_rank * nq * m.qk_head_dim
+            kv_a = d * (m.kv_lora_rank + m.qk_rope_head_dim)  # kv_a_proj_with_mqa
+            kv_b = m.kv_lora_rank * nq * (m.qk_nope_head_dim + m.v_head_dim) + m.kv_lora_rank
+            o = nq * m.v_head_dim * d  # o_proj (nq·v_head_dim, d)
+            return q + kv_a + kv_b + o
+        q = d * self.q_dim + (self.q_dim if self.qkv_bias else 0)
+        kv = 2 * (d * self.kv_dim + (self.kv_dim if self.qkv_bias else 0))
+        o = self.q_dim * d + (d if self.o_bias else 0)
+        qk_norm = 2 * self.head_dim if self.qk_norm else 0
+        sinks = nq if self.attention_sinks else 0
+        return q + kv + o + qk_norm + sinks
+
+    def mlp_params(self, intermediate_size: int, bias: bool) -> int:
+        """One dense MLP: gated 3·d·I (+ 2·I + d biases), plain 2·d·I (+ I + d biases)."""
+        d, n_in = self.hidden_size, (2 if self.gated_mlp else 1)
+        weights = (n_in + 1) * d * intermediate_size
+        return weights + ((n_in * intermediate_size + d) if bias else 0)
+
+    @property
+    def dense_mlp_params(self) -> int:
+        return self.mlp_params(self.intermediate_size, self.mlp_bias)
+
+    @property
+    def expert_params(self) -> int:
+        assert self.moe is not None
+        return self.mlp_params(self.moe.expert_intermediate_size, self.moe.expert_bias)
+
+    @property
+    def moe_router_params(self) -> int:
+        assert self.moe is not None
+        e, d = self.moe.num_experts, self.hidden_size
+        return d * e + (e if self.moe.router_bias else 0) + (e if self.moe.router_score_bias else 0)
+
+    @property
+    def shared_expert_params(self) -> int:
+        assert self.moe is not None
+        m = self.moe
+        each = self.mlp_params(m.shared_expert_intermediate_size, m.expert_bias) if m.num_shared_experts else 0
+        return m.num_shared_experts * each + (self.hidden_size if m.shared_expert_gate else 0)
+
+    def moe_params_per_layer(self, experts: float) -> float:
+        """Router + ``experts`` routed experts + the shared experts, for one MoE layer."""
+        return self.moe_router_params + experts * self.expert_params + self.shared_expert_params
+
+    @property
+    def norm_params_per_layer(self) -> int:
+        return self.norms_per_layer * self.norm_params
+
+    @property
+    def embedding_params(self) -> int:
+        """Token table V·d plus a learned position table (GPT-2: 1024·d; OPT: 2050·d)."""
+        return (self.vocab_size + self.position_embeddings) * self.hidden_size
+
+    @property
+    def lm_head_params(self) -> int:
+        """Zero when tied (the embedding table is reused and counted once)."""
+        if self.tie_word_embeddings:
+            return 0
+        return self.vocab_size * self.hidden_size + (self.vocab_size if self.lm_head_bias else 0)
+
+    def _parameters(self, experts: float) -> int:
+        dense_layers = self.num_layers - self.num_moe_layers
+        per_layer = self.attention_params_per_layer + self.norm_params_per_layer
+        total = self.num_layers * per_layer + dense_layers * self.dense_mlp_params
+        if self.moe is not None:
+            total += self.num_moe_layers * self.moe_params_per_layer(experts)
+        return int(total + self.embedding_params + self.lm_head_params + self.norm_params)
+
+    @property
+    def parameter_count(self) -> int:
+        """Every stored parameter (the final norm included), tied embeddings once."""
+        return self._parameters(self.moe.num_experts if self.moe else 0)
+
+    @property
+    def active_parameter_count(self) -> int:
+        """Parameters one token uses: routed experts counted at top-k (embeddings included)."""
+        return self._parameters(self.moe.experts_per_token if self.moe else 0)
+
+    # ---- KV cache ----------------------------------------------------------------------
+    @property
+    def kv_elements_per_token_per_layer(self) -> int:
+        """K and V of one token in one layer: 2·n_kv·head_dim (MLA: kv_lora_rank + rope dim)."""
+        if self.mla is not None:
+            return self.mla.cache_elements_per_token
+        return 2 * self.kv_dim
+
+    def kv_bytes_per_token(self, kv_dtype_bytes: float) -> float:
+        """Cache bytes one token adds over all layers (ignoring windows): L·2·n_kv·hd·b."""
+        return self.num_layers * self.kv_elements_per_token_per_layer * kv_dtype_bytes
+
+    def kv_cache_bytes(self, tokens: int, kv_dtype_bytes: float) -> float:
+        """Cache bytes for one sequence of ``tokens``: sliding layers keep only their window."""
+        per_layer = self.kv_elements_per_token_per_layer * kv_dtype_bytes
+        total = 0.0
+        for group in self.layer_groups():
+            kept = tokens if group.window is None else min(tokens, group.window)
+            total += group.count * kept * per_layer
+        return total
