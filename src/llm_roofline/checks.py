@@ -16,7 +16,8 @@ def _number(field: str, value: Any) -> float | int:
         raise TypeError(f"{field} must be a number, got {value!r} ({type(value).__name__})")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{field} must be finite, got {value!r}")
-    return value
+    number: float | int = value
+    return number
 
 
 def integer(field: str, value: Any, *, minimum: int = 0) -> int:
@@ -33,18 +34,18 @@ def integer(field: str, value: Any, *, minimum: int = 0) -> int:
 
 def positive(field: str, value: Any) -> float | int:
     """A finite number > 0 (ints stay ints so exact arithmetic stays exact)."""
-    _number(field, value)
-    if value <= 0:
+    number = _number(field, value)
+    if number <= 0:
         raise ValueError(f"{field} must be > 0, got {value!r}")
-    return value
+    return number
 
 
 def non_negative(field: str, value: Any) -> float | int:
     """A finite number >= 0."""
-    _number(field, value)
-    if value < 0:
+    number = _number(field, value)
+    if number < 0:
         raise ValueError(f"{field} must be >= 0, got {value!r}")
-    return value
+    return number
 
 
 def fraction(field: str, value: Any) -> float:

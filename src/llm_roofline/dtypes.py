@@ -71,4 +71,3 @@ def weight_bytes_per_element(
     """
     base = BYTES_PER_ELEMENT[dtype]
     return base + scale_bytes / group_size if base < 1 else base
-

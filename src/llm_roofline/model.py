@@ -8,6 +8,7 @@ Tied embeddings count once. Per-layer formulas carry their shapes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from . import checks
 
@@ -174,8 +175,9 @@ class Model:
         """The attention window of a layer, or None for full attention."""
         return self.sliding_window if layer in self.sliding_window_layers else None
 
+    @cached_property
     def layer_groups(self) -> tuple[LayerGroup, ...]:
-        """Layers grouped by identical cost, in first-appearance order."""
+        """Layers grouped by identical cost, in first-appearance order (computed once)."""
         counts: dict[tuple[bool, int | None], int] = {}
         for layer in range(self.num_layers):
             key = (self.layer_is_moe(layer), self.layer_window(layer))
@@ -247,7 +249,11 @@ class Model:
     def shared_expert_params(self) -> int:
         assert self.moe is not None
         m = self.moe
-        each = self.mlp_params(m.shared_expert_intermediate_size, m.expert_bias) if m.num_shared_experts else 0
+        each = (
+            self.mlp_params(m.shared_expert_intermediate_size, m.expert_bias)
+            if m.num_shared_experts
+            else 0
+        )
         return m.num_shared_experts * each + (self.hidden_size if m.shared_expert_gate else 0)
 
     def moe_params_per_layer(self, experts: float) -> float:
@@ -273,7 +279,7 @@ class Model:
     def _parameters(self, experts: float) -> int:
         dense_layers = self.num_layers - self.num_moe_layers
         per_layer = self.attention_params_per_layer + self.norm_params_per_layer
-        total = self.num_layers * per_layer + dense_layers * self.dense_mlp_params
+        total: float = self.num_layers * per_layer + dense_layers * self.dense_mlp_params
         if self.moe is not None:
             total += self.num_moe_layers * self.moe_params_per_layer(experts)
         return int(total + self.embedding_params + self.lm_head_params + self.norm_params)
@@ -304,7 +310,7 @@ class Model:
         """Cache bytes for one sequence of ``tokens``: sliding layers keep only their window."""
         per_layer = self.kv_elements_per_token_per_layer * kv_dtype_bytes
         total = 0.0
-        for group in self.layer_groups():
+        for group in self.layer_groups:
             kept = tokens if group.window is None else min(tokens, group.window)
             total += group.count * kept * per_layer
         return total

@@ -32,7 +32,12 @@ def _bound(arithmetic_intensity: float, ridge_point: float) -> str:
 
 
 def _check_seed_inputs(
-    d_model: Any, n_layers: Any, seq_len: Any, peak_flops: Any, peak_bandwidth: Any, dtype_bytes: Any
+    d_model: Any,
+    n_layers: Any,
+    seq_len: Any,
+    peak_flops: Any,
+    peak_bandwidth: Any,
+    dtype_bytes: Any,
 ) -> tuple[int, int, int, float | int, float | int, float | int]:
     return (
         checks.integer("d_model", d_model, minimum=1),

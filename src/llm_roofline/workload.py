@@ -31,7 +31,9 @@ class Workload:
             checks.integer("context_len", self.context_len, minimum=0)
         checks.integer("output_len", self.output_len, minimum=0)
         # Normalize spellings ("bfloat16" -> "bf16") on the frozen instance.
-        object.__setattr__(self, "weight_dtype", dtypes.normalize("weight_dtype", self.weight_dtype))
+        object.__setattr__(
+            self, "weight_dtype", dtypes.normalize("weight_dtype", self.weight_dtype)
+        )
         object.__setattr__(
             self,
             "activation_dtype",

@@ -1,0 +1,166 @@
+"""The analysis result: one serializable ``Report`` (JSON schema ``llm-roofline/report/v1``).
+
+Every presentation (table, JSON, CSV, plot, web page) reads a Report and computes nothing
+of its own. ``Report.from_dict(report.to_dict()) == report`` holds (tested); the JSON is a
+public contract, documented in docs/REPORT_SCHEMA.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import MISSING, asdict, dataclass, fields
+from typing import Any
+
+SCHEMA = "llm-roofline/report/v1"
+
+
+@dataclass(frozen=True)
+class OperatorRow:
+    """One operator summed over its instances (``count``, e.g. the layers that have it)."""
+
+    name: str
+    kind: str
+    count: int
+    flops: float
+    bytes: float
+    weight_bytes: float
+    activation_bytes: float
+    kv_bytes: float
+    comm_bytes: float
+    arithmetic_intensity: float | None
+    bound: str
+    time_s: float
+    expected_time_s: float
+
+
+@dataclass(frozen=True)
+class Phase:
+    flops: float
+    bytes: float
+    arithmetic_intensity: float | None
+    bound: str
+    time_s: float  # ideal roofline: Σ over operators of max(FLOPs/peak, bytes/bandwidth)
+    expected_time_s: float  # with achievable fractions of peak (or a measured profile)
+    compute_time_s: float  # FLOPs / peak, the phase's compute floor
+    memory_time_s: float  # bytes / bandwidth, the phase's memory floor
+    memory_bound_time_fraction: float
+    operators: tuple[OperatorRow, ...]
+
+    def operator(self, name: str) -> OperatorRow:
+        for row in self.operators:
+            if row.name == name:
+                return row
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Memory:
+    weight_bytes: float
+    kv_cache_bytes: float
+    activation_bytes: float
+    total_bytes: float
+    capacity_bytes: float
+    fits: bool
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request per sequence of the batch: prefill, then output_len decode steps."""
+
+    prefill_s: float
+    decode_s: float
+    total_s: float
+    ideal_total_s: float
+    output_tokens_per_s: float  # the whole batch's generated tokens / total time
+
+
+@dataclass(frozen=True)
+class Metrics:
+    ttft_s: float
+    tpot_s: float
+    tokens_per_s: float  # decode throughput of the batch: batch / TPOT
+    prefill_tokens_per_s: float
+    mfu: dict[str, float]  # per phase: FLOPs / expected time / peak
+    mbu: dict[str, float]  # per phase: bytes / expected time / bandwidth
+    memory: Memory
+    critical_batch_size: int | None
+    critical_batch_size_reason: str
+    critical_prompt_len: int | None
+    critical_prompt_len_reason: str
+    request: Request
+
+
+@dataclass(frozen=True)
+class Report:
+    model: dict[str, Any]
+    hardware: dict[str, Any]
+    workload: dict[str, Any]
+    compute_dtype: str
+    peak_flops_per_s: float
+    bandwidth_bytes_per_s: float
+    ridge_point: float
+    phases: dict[str, Phase]
+    metrics: Metrics
+    warnings: tuple[str, ...] = ()
+    schema: str = SCHEMA
+
+    @property
+    def prefill(self) -> Phase:
+        return self.phases["prefill"]
+
+    @property
+    def decode(self) -> Phase:
+        return self.phases["decode"]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {"schema": data.pop("schema"), **data}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"schema must be {SCHEMA!r}, got {data.get('schema')!r}")
+        _expect_keys("report", data, cls)
+        metrics = dict(data["metrics"])
+        _expect_keys("metrics", metrics, Metrics)
+        metrics["memory"] = _build(Memory, metrics["memory"], "metrics.memory")
+        metrics["request"] = _build(Request, metrics["request"], "metrics.request")
+        phases = {name: _phase(name, phase) for name, phase in data["phases"].items()}
+        return cls(
+            **{k: v for k, v in data.items() if k not in ("phases", "metrics", "warnings")},
+            phases=phases,
+            metrics=Metrics(**metrics),
+            warnings=tuple(data.get("warnings", ())),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Report:
+        return cls.from_dict(json.loads(text))
+
+
+def _phase(name: str, data: dict[str, Any]) -> Phase:
+    rows = tuple(
+        _build(OperatorRow, row, f"phases.{name}.operators[{i}]")
+        for i, row in enumerate(data["operators"])
+    )
+    phase: Phase = _build(Phase, {**data, "operators": rows}, f"phases.{name}")
+    return phase
+
+
+def _expect_keys(where: str, data: dict[str, Any], cls: type) -> None:
+    names = {f.name for f in fields(cls)}
+    unknown = set(data) - names
+    required = {
+        f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING
+    }
+    missing = required - set(data)
+    if unknown or missing:
+        raise ValueError(f"{where}: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}")
+
+
+def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    _expect_keys(where, data, cls)
+    return cls(**data)
