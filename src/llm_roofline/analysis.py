@@ -65,7 +65,7 @@ def build_phase(op_list: Sequence[OpCost], roofs: Roofs) -> Phase:
         expected_time_s=sum(r.expected_time_s for r in built),
         compute_time_s=flops / roofs.peak_flops_per_s,
         memory_time_s=bytes_ / roofs.bandwidth_bytes_per_s,
-        memory_bound_time_fraction=memory_bound_s / time_s if time_s else 0.0,
+        memory_bound_time_fraction=min(1.0, memory_bound_s / time_s) if time_s else 0.0,
         operators=built,
     )
 

@@ -1,0 +1,54 @@
+"""In-process speed of the engine: one full analysis, and its parts.
+
+Run: .venv/bin/python benchmarks/bench_engine.py
+Prints the median and best time per call over several rounds (no file I/O is timed: the
+model and device are built first).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+from llm_roofline import Hardware, Model, MoE, Workload, analyze
+from llm_roofline.analysis import build_phase, prefill_pass
+from llm_roofline.layers import forward_operators
+from llm_roofline.timing import Roofs
+
+LLAMA3_8B = Model("llama-3.1-8b", 128256, 4096, 32, 32, 8, 128, 14336)
+MIXTRAL = Model(
+    "mixtral-8x7b", 32000, 4096, 32, 32, 8, 128, 14336,
+    moe=MoE(num_experts=8, experts_per_token=2, expert_intermediate_size=14336),
+)
+H100 = Hardware("H100 SXM", {"bf16": 989.4e12, "fp8": 1978.9e12}, 3.35e12, 80e9)
+WORKLOAD = Workload(batch_size=1, prompt_len=2048, output_len=256)
+
+
+def per_call_s(fn: Callable[[], object], rounds: int = 7, calls: int = 200) -> tuple[float, float]:
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        samples.append((time.perf_counter() - start) / calls)
+    return statistics.median(samples), min(samples)
+
+
+def main() -> None:
+    roofs = Roofs.of(H100, "bf16")
+    cases = {
+        "analyze(Llama-3.1-8B, H100, b1 p2048 o256)": lambda: analyze(LLAMA3_8B, H100, WORKLOAD),
+        "analyze(Mixtral-8x7B, H100, b32)": lambda: analyze(MIXTRAL, H100, Workload(batch_size=32)),
+        "  one pass's operator list": lambda: forward_operators(LLAMA3_8B, prefill_pass(WORKLOAD)),
+        "  one phase (operators + rows)": lambda: build_phase(
+            forward_operators(LLAMA3_8B, prefill_pass(WORKLOAD)), roofs
+        ),
+    }
+    for name, fn in cases.items():
+        median, best = per_call_s(fn)
+        print(f"{name:48s} median {median * 1e3:7.3f} ms   best {best * 1e3:7.3f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""Load a ``Model`` from a Hugging Face ``config.json``: a file, a folder, or the local hub cache.
+
+``load_hf_config(source)`` accepts a path to a ``config.json``, a directory holding one, or
+a repository id (``meta-llama/Llama-3.1-8B``) already downloaded to the local cache
+(``$HF_HUB_CACHE``, else ``$HF_HOME/hub``, else ``$XDG_CACHE_HOME/huggingface/hub``, else
+``~/.cache/huggingface/hub``; layout ``models--ORG--NAME/snapshots/<rev>/config.json``, the
+snapshot ``refs/main`` names preferred, else the newest). Nothing is downloaded, and no code
+named by a config is imported or run (``auto_map`` and ``trust_remote_code`` are ignored).
+
+Every bad input raises one ``ValueError`` naming the file and, where one is at fault, the
+field. The per-family field mapping lives in ``hf_families``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .hf_families import FAMILIES
+from .hf_fields import Fields
+from .model import Model
+
+SUPPORTED_MODEL_TYPES: tuple[str, ...] = tuple(sorted(FAMILIES))
+CONFIG_NAME = "config.json"
+
+
+def hub_cache_dir() -> Path:
+    """The local Hugging Face hub cache, resolved the way ``huggingface_hub`` does."""
+    for variable in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        if os.environ.get(variable):
+            return Path(os.environ[variable]).expanduser()
+    if os.environ.get("HF_HOME"):
+        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg).expanduser() / "huggingface" / "hub"
+
+
+def looks_like_repo_id(text: str) -> bool:
+    """``ORG/NAME`` or ``NAME``: no other separators, no ``.json`` suffix, no ``..``."""
+    parts = text.split("/")
+    return (
+        0 < len(parts) <= 2
+        and all(parts)
+        and ".." not in text
+        and "\\" not in text
+        and not text.endswith(".json")
+        and not text.startswith(("~", "."))
+    )
+
+
+def _repo_folder(cache: Path, repo_id: str) -> Path | None:
+    """``models--ORG--NAME`` in ``cache``, matched exactly, else case-insensitively."""
+    wanted = "models--" + repo_id.replace("/", "--")
+    if (cache / wanted).is_dir():
+        return cache / wanted
+    if not cache.is_dir():
+        return None
+    matches = [p for p in cache.iterdir() if p.name.lower() == wanted.lower() and p.is_dir()]
+    return matches[0] if len(matches) == 1 else None
+
+
+def find_in_hub_cache(repo_id: str, cache: Path | None = None) -> Path | None:
+    """The cached ``config.json`` of ``repo_id``: the ``refs/main`` snapshot, else the newest."""
+    cache = hub_cache_dir() if cache is None else cache
+    folder = _repo_folder(cache, repo_id)
+    if folder is None:
+        return None
+    snapshots = folder / "snapshots"
+    ref = folder / "refs" / "main"
+    if ref.is_file():
+        preferred = snapshots / ref.read_text(encoding="utf-8").strip() / CONFIG_NAME
+        if preferred.is_file():
+            return preferred
+    candidates = list(snapshots.glob(f"*/{CONFIG_NAME}")) if snapshots.is_dir() else []
+    return max(candidates, key=lambda p: p.stat().st_mtime) if candidates else None
+
+
+def _name_for(path: Path) -> str:
+    """``ORG/NAME`` for a file inside a hub-cache snapshot, else its folder's name."""
+    for parent in path.parents:
+        if parent.name.startswith("models--") and parent.name.count("--") >= 1:
+            return parent.name.removeprefix("models--").replace("--", "/", 1)
+    return path.parent.name or path.stem
+
+
+def resolve_config_path(source: str | os.PathLike[str]) -> tuple[Path, str]:
+    """The ``config.json`` that ``source`` names, and a model name for it."""
+    path = Path(source).expanduser()
+    if path.is_dir():
+        config = path / CONFIG_NAME
+        if not config.is_file():
+            raise ValueError(f"{path}: directory has no {CONFIG_NAME}")
+        return config, _name_for(config)
+    if path.is_file():
+        return path, _name_for(path)
+    text = os.fspath(source)
+    if looks_like_repo_id(text):
+        cached = find_in_hub_cache(text)
+        if cached is not None:
+            return cached, text
+        raise ValueError(
+            f"{text}: no such file or directory, and no repository of that id in the local "
+            f"Hugging Face cache ({hub_cache_dir()}); nothing is downloaded"
+        )
+    raise ValueError(f"{path}: no such file or directory")
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The JSON object in ``path``; a missing file, bad JSON or a non-object is an error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot be read ({exc})") from None
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: expected a JSON object, got {type(config).__name__}")
+    return config
+
+
+def model_from_hf_dict(config: dict[str, Any], name: str, origin: str) -> Model:
+    """A ``Model`` from a parsed ``config.json``; ``origin`` (the file) names every error."""
+    if not isinstance(config, dict):
+        raise ValueError(f"{origin}: expected a JSON object, got {type(config).__name__}")
+    model_type = config.get("model_type")
+    supported = ", ".join(SUPPORTED_MODEL_TYPES)
+    if model_type is None:
+        raise ValueError(f"{origin}: field 'model_type' is missing; supported: {supported}")
+    if model_type not in FAMILIES:
+        raise ValueError(
+            f"{origin}: field 'model_type' = {model_type!r} is not supported; "
+            f"supported: {supported}"
+        )
+    try:
+        kwargs = FAMILIES[model_type](Fields(config, origin))
+        return Model(name=name, source=origin, **kwargs)
+    except (TypeError, ValueError) as exc:
+        if str(exc).startswith(f"{origin}: "):
+            raise
+        # A cross-field rule of Model/MoE/MLA the family mapping did not pre-check.
+        raise ValueError(f"{origin}: {exc}") from None
+
+
+def load_hf_config(source: str | os.PathLike[str]) -> Model:
+    """A ``Model`` from a ``config.json`` path, a folder holding one, or a cached repo id."""
+    path, name = resolve_config_path(source)
+    return model_from_hf_dict(read_config_file(path), name=name, origin=str(path))
