@@ -24,6 +24,7 @@ COMMANDS = (
     "measure",
     "validate",
     "serve",
+    "web",
 )
 DEFAULT_COMMAND = "analyze"  # what `llm-roofline` with no arguments runs
 

@@ -1,0 +1,74 @@
+"""`llm-roofline classify` end to end: help, good calls, bad calls."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from llm_roofline.cli import main
+
+GOOD = ["classify", "--d-model", "4096", "--n-layers", "32", "--seq-len", "512",
+        "--peak-flops", "312e12", "--peak-bandwidth", "2.039e12"]
+
+
+def test_help_shows_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["classify", "--help"])
+    assert exit_info.value.code == 0
+    assert "example:" in capsys.readouterr().out
+
+
+def test_readable_verdict(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(GOOD) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:4] == ["prefill", "compute-bound", "AI", "501.551"]
+    assert lines[1].split()[:4] == ["decode", "memory-bound", "AI", "1.0"]
+    assert "153.0162" in lines[0]
+
+
+def test_json_is_the_dict(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*GOOD, "--dtype-bytes", "2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "prefill": {"arithmetic_intensity": 501.551, "classification": "compute-bound"},
+        "decode": {"arithmetic_intensity": 1.0, "classification": "memory-bound"},
+        "ridge_point": 153.0162,
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        (["--d-model", "0"], "d_model"),
+        (["--seq-len", "-3"], "seq_len"),
+        (["--peak-flops", "-1"], "peak_flops"),
+        (["--dtype-bytes", "0"], "dtype_bytes"),
+    ],
+)
+def test_bad_values_one_line_exit_2(change: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
+    args = [*GOOD, "--dtype-bytes", "2"]
+    i = args.index(change[0])
+    args[i + 1] = change[1]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and needle in err and "Traceback" not in err
+
+
+def test_missing_peaks_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["classify", "--d-model", "4096", "--n-layers", "32", "--seq-len", "512"]) == 2
+    assert "--peak-flops" in capsys.readouterr().err
+
+
+def test_unparsable_number_exit_2() -> None:
+    proc = subprocess.run([sys.executable, "-m", "llm_roofline", *GOOD[:2], "four"],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert "--d-model" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_module_entry_point_matches() -> None:
+    proc = subprocess.run([sys.executable, "-m", "llm_roofline", *GOOD, "--json"],
+                          capture_output=True, text=True, check=True)
+    assert json.loads(proc.stdout)["ridge_point"] == 153.0162
