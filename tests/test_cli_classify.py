@@ -72,3 +72,14 @@ def test_module_entry_point_matches() -> None:
     proc = subprocess.run([sys.executable, "-m", "llm_roofline", *GOOD, "--json"],
                           capture_output=True, text=True, check=True)
     assert json.loads(proc.stdout)["ridge_point"] == 153.0162
+
+
+def test_hardware_preset_stands_in_for_the_peaks(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["classify", "--d-model", "4096", "--n-layers", "32", "--seq-len", "512"]
+    assert main([*args, "--hardware", "a100-sxm-80gb", "--json"]) == 0
+    # A100 SXM 80GB: 312 TFLOP/s dense bf16, 2.039 TB/s → ridge 153.0162, as in the exercise
+    assert json.loads(capsys.readouterr().out)["ridge_point"] == 153.0162
+    assert main([*args, "--hardware", "a100-sxm-80gb", "--peak-flops", "1e12"]) == 2
+    assert "not both" in capsys.readouterr().err
+    assert main([*args, "--hardware", "h100-sxmm"]) == 2
+    assert "h100-sxm" in capsys.readouterr().err

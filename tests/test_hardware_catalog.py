@@ -25,8 +25,8 @@ IDS = hc.preset_ids()
 def test_catalog_has_the_promised_devices() -> None:
     assert len(IDS) >= 30
     for required in (
-        "v100-sxm2", "t4", "a10g", "a100-40gb-sxm", "a100-80gb-sxm", "a100-40gb-pcie",
-        "a100-80gb-pcie", "l4", "l40s", "h100-sxm", "h100-pcie", "h100-nvl", "h200", "h20",
+        "v100-sxm2", "t4", "a10g", "a100-sxm-40gb", "a100-sxm-80gb", "a100-pcie-40gb",
+        "a100-pcie-80gb", "l4", "l40s", "h100-sxm", "h100-pcie", "h100-nvl", "h200", "h20",
         "b200", "gb200", "rtx-3090", "rtx-4090", "rtx-5090", "mi250x", "mi300x", "mi325x",
         "mi355x", "tpu-v4", "tpu-v5e", "tpu-v5p", "tpu-v6e", "gaudi2", "gaudi3", "m2-ultra",
         "m3-max", "m4-max",
@@ -90,7 +90,7 @@ def test_nvidia_headline_sparse_figures_are_halved() -> None:
     assert h100.peak_flops_per_s["bf16"] == 989.4e12  # not the sparse 1979e12
     assert h100.peak_flops_per_s["fp8"] == 1978.9e12  # not the sparse 3958e12
     assert hc.get_hardware("h200").peak_flops_per_s["bf16"] == 989.4e12
-    assert hc.get_hardware("a100-80gb-sxm").peak_flops_per_s["bf16"] == 312e12  # not 624
+    assert hc.get_hardware("a100-sxm-80gb").peak_flops_per_s["bf16"] == 312e12  # not 624
     assert hc.get_hardware("l4").peak_flops_per_s["bf16"] == 121e12  # not 242
     assert hc.get_hardware("l40s").peak_flops_per_s["bf16"] == 362.05e12  # not 733
     assert hc.get_hardware("b200").peak_flops_per_s["bf16"] == 2.25e15  # not 4.5e15
@@ -100,11 +100,11 @@ def test_nvidia_headline_sparse_figures_are_halved() -> None:
 
 
 def test_a100_bandwidth_depends_on_memory_size_and_form_factor() -> None:
-    assert hc.get_hardware("a100-40gb-sxm").bandwidth_bytes_per_s == 1.555e12
-    assert hc.get_hardware("a100-80gb-sxm").bandwidth_bytes_per_s == 2.039e12
-    assert hc.get_hardware("a100-40gb-pcie").bandwidth_bytes_per_s == 1.555e12
-    assert hc.get_hardware("a100-80gb-pcie").bandwidth_bytes_per_s == 1.935e12
-    assert hc.get_hardware("a100-40gb-sxm").memory_bytes == 40e9
+    assert hc.get_hardware("a100-sxm-40gb").bandwidth_bytes_per_s == 1.555e12
+    assert hc.get_hardware("a100-sxm-80gb").bandwidth_bytes_per_s == 2.039e12
+    assert hc.get_hardware("a100-pcie-40gb").bandwidth_bytes_per_s == 1.555e12
+    assert hc.get_hardware("a100-pcie-80gb").bandwidth_bytes_per_s == 1.935e12
+    assert hc.get_hardware("a100-sxm-40gb").memory_bytes == 40e9
 
 
 def test_geforce_bf16_is_the_fp32_accumulate_rate() -> None:
@@ -136,7 +136,7 @@ def test_mi250x_figures_cover_both_gcds() -> None:
 def test_interconnect_is_per_direction() -> None:
     assert hc.get_hardware("h100-sxm").interconnect_bytes_per_s == 450e9  # 900 both ways
     assert hc.get_hardware("b200").interconnect_bytes_per_s == 900e9  # 1.8 TB/s both ways
-    assert hc.get_hardware("a100-80gb-sxm").interconnect_bytes_per_s == 300e9
+    assert hc.get_hardware("a100-sxm-80gb").interconnect_bytes_per_s == 300e9
     assert hc.get_hardware("tpu-v5e").interconnect_bytes_per_s == 200e9
     assert hc.get_hardware("m2-ultra").interconnect_bytes_per_s is None
 
@@ -154,9 +154,9 @@ def test_vendor_binary_capacities_stay_binary() -> None:
         ("NVIDIA H100 SXM5 80GB", "h100-sxm"),
         ("nvidia_h100_sxm", "h100-sxm"),
         ("  H100-PCIe ", "h100-pcie"),
-        ("A100-80GB", "a100-80gb-sxm"),
-        ("a100", "a100-80gb-sxm"),
-        ("A100 40GB", "a100-40gb-sxm"),
+        ("A100-80GB", "a100-sxm-80gb"),
+        ("a100", "a100-sxm-80gb"),
+        ("A100 40GB", "a100-sxm-40gb"),
         ("4090", "rtx-4090"),
         ("RTX 4090", "rtx-4090"),
         ("NVIDIA GeForce RTX 4090", "rtx-4090"),
