@@ -16,6 +16,7 @@ from .hardware import Hardware
 from .layers import forward_operators
 from .model import Model
 from .ops import OpCost, Pass
+from .parallel import Parallelism
 from .report import Memory, Metrics, OperatorRow, Phase, Report
 from .request import request_times
 from .timing import Roofs
@@ -110,8 +111,17 @@ def memory_footprint(m: Model, w: Workload, hw: Hardware, prefill_ops: Sequence[
     return Memory(weights, kv, activations, total, hw.memory_bytes, total <= hw.memory_bytes)
 
 
-def analyze(model: Model, hardware: Hardware, workload: Workload) -> Report:
-    """The roofline report of one model on one device for one workload."""
+def analyze(
+    model: Model, hardware: Hardware, workload: Workload, parallelism: Parallelism | None = None
+) -> Report:
+    """The roofline report of one model on one device for one workload.
+
+    With ``parallelism``: on that many devices (parallel_analysis; report.ParallelismSummary).
+    """
+    if parallelism is not None:
+        from .parallel_analysis import analyze_parallel  # it builds on this module
+
+        return analyze_parallel(model, hardware, workload, parallelism)
     roofs = Roofs.of(hardware, workload.activation_dtype)
     prefill_ops = forward_operators(model, prefill_pass(workload))
     decode_ops = forward_operators(model, decode_pass(workload))

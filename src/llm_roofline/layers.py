@@ -10,18 +10,15 @@ cost are built once and carry a count.
 
 from __future__ import annotations
 
-from . import ops
+from . import mla, ops
 from .model import LayerGroup, Model
 from .ops import OpCost, Pass
 
 
 def attention_block(m: Model, p: Pass, window: int | None) -> list[OpCost]:
     """Projections, rotary, attention and output projection of one layer."""
-    if m.mla is not None:
-        raise ValueError(
-            f"model {m.name!r} uses multi-head latent attention (MLA), which this engine "
-            "does not model yet"
-        )
+    if m.mla is not None:  # DeepSeek-V2/V3: multi-head latent attention
+        return mla.attention_block(m, p, window)
     t, d, bias = p.tokens, m.hidden_size, m.qkv_bias
     block = [
         ops.linear("q_proj", p, t, d, m.q_dim, bias=bias),

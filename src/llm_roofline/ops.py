@@ -74,6 +74,7 @@ class Pass:
     attention: str = "flash"
     causal: bool = True
     logits_all: bool = False
+    mla_decode: str = "absorbed"  # MLA form of a pass over a cache (mla.py); prefill is naive
 
     @property
     def tokens(self) -> int:
@@ -93,6 +94,7 @@ class Pass:
             attention=workload.attention,
             causal=workload.causal,
             logits_all=workload.logits == "all",
+            mla_decode=workload.mla_decode,
         )
 
 

@@ -91,6 +91,35 @@ class Metrics:
 
 
 @dataclass(frozen=True)
+class ParallelismSummary:
+    """Present when the analysis ran on several devices (``analyze(..., parallelism=)``).
+
+    Scope: ``phases`` and ``metrics.memory`` describe ONE device, the one of the slowest
+    pipeline stage (its operators over all micro-batches); ``metrics`` times, throughput,
+    MFU (model FLOPs over all devices' peak) and ``request`` describe the whole system.
+    Per-phase dicts are keyed "prefill" and "decode".
+    """
+
+    tensor: int
+    pipeline: int
+    expert: int
+    micro_batches: int
+    devices: int
+    attention_replicas: int  # data-parallel attention replicas per stage (expert / tensor)
+    stage_layers: tuple[int, ...]  # layers per pipeline stage
+    bottleneck_stage: dict[str, int]  # the stage whose device ``phases`` describes
+    per_device_flops: dict[str, float]  # that device's FLOPs (= phases[...].flops)
+    system_flops: dict[str, float]  # executed by all devices (replicated work counted)
+    model_flops: dict[str, float]  # the unsharded model's FLOPs (the MFU numerator)
+    comm_bytes: dict[str, float]  # sent over the interconnect by that device
+    busy_time_s: dict[str, float]  # that device's expected busy time (= phases' expected)
+    latency_s: dict[str, float]  # expected: prefill fill-drain, decode steady-state step
+    ideal_latency_s: dict[str, float]
+    bubble_fraction: dict[str, float]  # idle share of the latency (pipeline bubbles)
+    system_weight_bytes: float  # weights over all devices (replicated parts counted)
+
+
+@dataclass(frozen=True)
 class Report:
     model: dict[str, Any]
     hardware: dict[str, Any]
@@ -103,6 +132,7 @@ class Report:
     metrics: Metrics
     warnings: tuple[str, ...] = ()
     schema: str = SCHEMA
+    parallelism: ParallelismSummary | None = None  # optional within v1: multi-device runs
 
     @property
     def prefill(self) -> Phase:
@@ -114,6 +144,8 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        if data["parallelism"] is None:  # a single-device report's JSON is unchanged
+            del data["parallelism"]
         return {"schema": data.pop("schema"), **data}
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -129,11 +161,13 @@ class Report:
         metrics["memory"] = _build(Memory, metrics["memory"], "metrics.memory")
         metrics["request"] = _build(Request, metrics["request"], "metrics.request")
         phases = {name: _phase(name, phase) for name, phase in data["phases"].items()}
+        nested = ("phases", "metrics", "warnings", "parallelism")
         return cls(
-            **{k: v for k, v in data.items() if k not in ("phases", "metrics", "warnings")},
+            **{k: v for k, v in data.items() if k not in nested},
             phases=phases,
             metrics=Metrics(**metrics),
             warnings=tuple(data.get("warnings", ())),
+            parallelism=_parallelism(data.get("parallelism")),
         )
 
     @classmethod
@@ -148,6 +182,16 @@ def _phase(name: str, data: dict[str, Any]) -> Phase:
     )
     phase: Phase = _build(Phase, {**data, "operators": rows}, f"phases.{name}")
     return phase
+
+
+def _parallelism(data: dict[str, Any] | None) -> ParallelismSummary | None:
+    if data is None:
+        return None
+    fixed = dict(data)
+    if isinstance(fixed.get("stage_layers"), list):  # JSON has no tuples
+        fixed["stage_layers"] = tuple(fixed["stage_layers"])
+    summary: ParallelismSummary = _build(ParallelismSummary, fixed, "parallelism")
+    return summary
 
 
 def _expect_keys(where: str, data: dict[str, Any], cls: type) -> None:

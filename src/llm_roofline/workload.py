@@ -8,6 +8,7 @@ from . import checks, dtypes
 
 ATTENTION_IMPLEMENTATIONS = ("flash", "eager")
 LOGITS_MODES = ("last", "all")
+MLA_DECODE_FORMS = ("absorbed", "naive")  # see mla.py
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Workload:
     attention: str = "flash"  # flash: scores stay on chip; eager: the score matrix hits memory
     causal: bool = True
     logits: str = "last"  # "last": lm_head on the last position only, as serving engines do
+    mla_decode: str = "absorbed"  # MLA models, passes over a cache: "absorbed" | "naive"
 
     def __post_init__(self) -> None:
         checks.integer("batch_size", self.batch_size, minimum=1)
@@ -46,6 +48,7 @@ class Workload:
         checks.choice("attention", self.attention, ATTENTION_IMPLEMENTATIONS)
         checks.boolean("causal", self.causal)
         checks.choice("logits", self.logits, LOGITS_MODES)
+        checks.choice("mla_decode", self.mla_decode, MLA_DECODE_FORMS)
 
     @property
     def decode_context_len(self) -> int:

@@ -1,0 +1,299 @@
+"""Argument groups shared by the commands: model, hardware (with overrides), workload.
+
+    add_model_args(parser)        --model            model_from_args(args) -> Model
+    add_hardware_args(parser)     --hardware, --peak-flops, --bandwidth, --memory
+                                                     hardware_from_args(args) -> Hardware
+    add_workload_args(parser)     --batch, --prompt-len, --context-len, --output-len,
+                                  --weight-dtype, --kv-dtype, --act-dtype, --attention, ...
+                                                     workload_from_args(args) -> Workload
+
+With ``multiple=True`` the model and hardware flags take comma-separated lists
+(``models_from_args``, ``hardware_list_from_args``). Values are checked as they are parsed,
+so a bad one is reported as ``argument --batch: ...`` (exit 2) naming the flag; a name the
+catalogs do not know, or a file that does not parse, is a ``UsageError`` naming the flag.
+Only light modules are imported here: ``--help`` must stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from . import UsageError
+
+if TYPE_CHECKING:
+    from ..hardware import Hardware
+    from ..model import Model
+    from ..workload import Workload
+
+DEFAULT_MODEL = "llama-3.1-8b"
+DEFAULT_HARDWARE = "h100-sxm"
+ATTENTION_CHOICES = ("flash", "eager")
+LOGITS_CHOICES = ("last", "all")
+
+
+# ---- value types: each error names the flag ----------------------------------------------
+
+
+def int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number >= ``minimum`` (``1_000`` and ``4k`` not accepted)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.replace(",", "").replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def dtype(options: tuple[str, ...] | None = None) -> Callable[[str], str]:
+    """An argparse type: a dtype name, normalized (``bfloat16`` -> ``bf16``)."""
+    from ..dtypes import STORAGE_DTYPES, normalize
+
+    def parse(text: str) -> str:
+        try:
+            return normalize("dtype", text, options or STORAGE_DTYPES)
+        except (TypeError, ValueError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+def quantity(parse_unit: Callable[[str, Any], float], field: str) -> Callable[[str], float]:
+    """An argparse type: a positive quantity in SI or human units ('3.35 TB/s', '80GB')."""
+
+    def parse(text: str) -> float:
+        try:
+            return parse_unit(field, text)
+        except ValueError as exc:  # "value: cannot read ..." -> "cannot read ..."
+            raise argparse.ArgumentTypeError(str(exc).removeprefix(f"{field}: ")) from None
+
+    return parse
+
+
+def peak(text: str) -> tuple[str | None, float]:
+    """``--peak-flops``: '989T' (the workload's compute dtype) or 'fp8=1979T' (that dtype)."""
+    from ..hardware_catalog import parse_peak_assignment
+    from ..units import parse_flops_per_s
+
+    try:
+        if "=" in text:
+            return parse_peak_assignment(text)
+        return None, parse_flops_per_s("value", text)
+    except (TypeError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("value: ")) from None
+
+
+def plot_file(text: str) -> str:
+    """An argparse type: a plot path ending in .png or .svg (checked before any work)."""
+    from ..plot import plot_format
+
+    try:
+        plot_format(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def split_list(text: str) -> list[str]:
+    """'a, b,,c' -> ['a', 'b', 'c']."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+# ---- model ---------------------------------------------------------------------------
+
+
+def add_model_args(parser: argparse.ArgumentParser, *, multiple: bool = False) -> None:
+    what = "models, comma-separated" if multiple else "a model"
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        metavar="MODELS" if multiple else "MODEL",
+        help=f"{what}: preset alias or repo id, config.json path, or cached HF repo id "
+        f"(default {DEFAULT_MODEL}; see `llm-roofline models`)",
+    )
+
+
+def load_model(name: str, flag: str = "--model") -> Model:
+    """``get_model`` with its errors reported against ``flag``."""
+    from ..model_catalog import get_model
+
+    try:
+        return get_model(name)
+    except (ValueError, TypeError, OSError, KeyError) as exc:
+        raise UsageError(f"{flag} {name!r}: {_message(exc)}") from None
+
+
+def model_from_args(args: argparse.Namespace) -> Model:
+    names = split_list(args.model)
+    if len(names) != 1:
+        raise UsageError(f"--model takes one model here, got {args.model!r}")
+    return load_model(names[0])
+
+
+def models_from_args(args: argparse.Namespace) -> list[tuple[str, Model]]:
+    """(name as given, Model) for each of ``--model A,B``."""
+    names = split_list(args.model)
+    if not names:
+        raise UsageError("--model: no model given")
+    return [(name, load_model(name)) for name in names]
+
+
+# ---- hardware ------------------------------------------------------------------------
+
+
+def add_hardware_args(parser: argparse.ArgumentParser, *, multiple: bool = False) -> None:
+    from ..units import parse_bytes, parse_bytes_per_s
+
+    what = "devices, comma-separated" if multiple else "a device"
+    group = parser.add_argument_group("hardware")
+    group.add_argument(
+        "--hardware",
+        default=DEFAULT_HARDWARE,
+        metavar="DEVICES" if multiple else "DEVICE",
+        help=f"{what}: preset id or alias, or a .json/.toml device file "
+        f"(default {DEFAULT_HARDWARE}; see `llm-roofline hardware`)",
+    )
+    group.add_argument(
+        "--peak-flops",
+        type=peak,
+        action="append",
+        metavar="FLOPS",
+        help="override a peak: '989T' for the compute dtype, or 'fp8=1979T' (repeatable)",
+    )
+    group.add_argument(
+        "--bandwidth",
+        type=quantity(parse_bytes_per_s, "value"),
+        metavar="BYTES/S",
+        help="override the memory bandwidth, e.g. '3.35 TB/s' or 3.35e12",
+    )
+    group.add_argument(
+        "--memory",
+        type=quantity(parse_bytes, "value"),
+        metavar="BYTES",
+        help="override the memory capacity, e.g. '80GB' (10^9) or '80GiB' (2^30)",
+    )
+
+
+def load_hardware(spec: str, args: argparse.Namespace) -> Hardware:
+    """A preset or device file (errors against ``--hardware``), with the flag overrides."""
+    from ..hardware_catalog import apply_overrides, resolve_hardware
+
+    try:
+        hardware = resolve_hardware(spec)
+    except (ValueError, TypeError, OSError, KeyError) as exc:
+        raise UsageError(f"--hardware {spec!r}: {_message(exc)}") from None
+    peaks: dict[str, float] = {}
+    for dtype_name, value in getattr(args, "peak_flops", None) or ():
+        if dtype_name is None:  # the dtype the workload's matmuls run at on this device
+            act = getattr(args, "act_dtype", None) or "bf16"
+            try:
+                dtype_name = hardware.compute_dtype_for(act)
+            except ValueError:
+                dtype_name = act
+        peaks[dtype_name] = value
+    overrides: dict[str, Any] = {"peak_flops_per_s": peaks} if peaks else {}
+    for flag, field in (("bandwidth", "bandwidth_bytes_per_s"), ("memory", "memory_bytes")):
+        if getattr(args, flag, None) is not None:
+            overrides[field] = getattr(args, flag)
+    if not overrides:
+        return hardware
+    try:
+        return apply_overrides(hardware, overrides)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"hardware overrides: {_message(exc)}") from None
+
+
+def hardware_from_args(args: argparse.Namespace) -> Hardware:
+    specs = split_list(args.hardware)
+    if len(specs) != 1:
+        raise UsageError(f"--hardware takes one device here, got {args.hardware!r}")
+    return load_hardware(specs[0], args)
+
+
+def hardware_list_from_args(args: argparse.Namespace) -> list[tuple[str, Hardware]]:
+    """(spec as given, Hardware) for each of ``--hardware H1,H2``."""
+    specs = split_list(args.hardware)
+    if not specs:
+        raise UsageError("--hardware: no device given")
+    return [(spec, load_hardware(spec, args)) for spec in specs]
+
+
+# ---- workload ------------------------------------------------------------------------
+
+
+def add_workload_args(parser: argparse.ArgumentParser) -> None:
+    """The Workload's fields as flags; defaults are the Workload's own (None: not given)."""
+    group = parser.add_argument_group("workload")
+    add = group.add_argument
+    add("--batch", type=int_at_least(1), metavar="N", help="sequences (default 1)")
+    add("--prompt-len", type=int_at_least(1), metavar="N", help="prompt tokens (2048)")
+    add(
+        "--context-len",
+        type=int_at_least(0),
+        metavar="N",
+        help="tokens cached at the decode step (default: the prompt length)",
+    )
+    add("--output-len", type=int_at_least(0), metavar="N", help="generated tokens (256)")
+    add("--weight-dtype", type=dtype(), metavar="DTYPE", help="bf16, fp16, fp8, int8, int4, ...")
+    add("--kv-dtype", type=dtype(), metavar="DTYPE", help="KV-cache dtype (bf16)")
+    add(
+        "--act-dtype",
+        type=dtype(("fp32", "bf16", "fp16", "fp8", "int8")),
+        metavar="DTYPE",
+        help="activations, and the peak the matmuls run at (bf16)",
+    )
+    add("--weight-group-size", type=int_at_least(1), metavar="N", help="int4/fp4 group (128)")
+    add("--attention", choices=ATTENTION_CHOICES, help="flash (default) or eager")
+    add("--logits", choices=LOGITS_CHOICES, help="lm_head on the last position (default) or all")
+
+
+_WORKLOAD_FLAGS = {
+    "batch": "batch_size",
+    "prompt_len": "prompt_len",
+    "context_len": "context_len",
+    "output_len": "output_len",
+    "weight_dtype": "weight_dtype",
+    "kv_dtype": "kv_dtype",
+    "act_dtype": "activation_dtype",
+    "weight_group_size": "weight_group_size",
+    "attention": "attention",
+    "logits": "logits",
+}
+
+
+def workload_from_args(args: argparse.Namespace) -> Workload:
+    """A Workload from the flags given (the rest keep the Workload's defaults)."""
+    from ..workload import Workload
+
+    given = {
+        field: getattr(args, dest)
+        for dest, field in _WORKLOAD_FLAGS.items()
+        if getattr(args, dest, None) is not None
+    }
+    try:
+        return Workload(**given)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"workload: {_message(exc)}") from None
+
+
+# ---- output --------------------------------------------------------------------------
+
+
+def warn(lines: Iterable[str]) -> None:
+    """Each line on stderr as ``llm-roofline: warning: ...``."""
+    for line in lines:
+        print(f"llm-roofline: warning: {line}", file=sys.stderr)
+
+
+def _message(exc: BaseException) -> str:
+    """The text of an exception (a KeyError's repr-quoted argument unwrapped)."""
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    return str(exc)

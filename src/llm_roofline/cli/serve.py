@@ -1,0 +1,248 @@
+"""`llm-roofline serve-curve`: throughput against latency, memory and cost across batch sizes."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from . import UsageError
+from .common import (
+    add_hardware_args,
+    add_model_args,
+    add_workload_args,
+    int_at_least,
+    load_model,
+    plot_file,
+    split_list,
+    warn,
+)
+
+if TYPE_CHECKING:
+    from ..parallel import Parallelism
+    from ..serving import ServingCurve
+
+EXAMPLE = """examples:
+  llm-roofline serve-curve --model llama-3.1-70b --hardware h100-sxm --tp 8
+  llm-roofline serve-curve --model deepseek-v3 --hardware h200 --tp 8 --pp 2 --weight-dtype fp8
+  llm-roofline serve-curve --model mixtral-8x7b --tp 2 --ep 2 --price-per-hour 2.5 --format json
+  llm-roofline serve-curve --model llama-3.1-70b --tp 8 --draft-model llama-3.2-1b --spec-k 4 \\
+      --spec-alpha 0.8 --plot serving.svg"""
+
+DEFAULT_BATCH_SIZES = "1,2,4,8,16,32,64,128,256"
+DEFAULT_SPEC_K = 4
+DEFAULT_SPEC_ALPHA = 0.7
+
+
+def fraction(text: str) -> float:
+    """An argparse type: a number in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
+def probability(text: str) -> float:
+    """An argparse type: a number in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text}")
+    return value
+
+
+def price(text: str) -> float:
+    """An argparse type: a price >= 0 (per device-hour, any currency)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def batch_list(text: str) -> list[int]:
+    """An argparse type: '1,8,64' -> [1, 8, 64], each >= 1."""
+    parse = int_at_least(1)
+    sizes = [parse(part) for part in split_list(text)]
+    if not sizes:
+        raise argparse.ArgumentTypeError("expected batch sizes, e.g. 1,8,64")
+    return sizes
+
+
+def add_parallelism_args(parser: argparse.ArgumentParser) -> None:
+    """--tp, --pp, --ep, --micro-batches (reusable by other commands)."""
+    group = parser.add_argument_group("parallelism (docs/PARALLELISM.md)")
+    add = group.add_argument
+    add("--tp", type=int_at_least(1), default=1, metavar="N", help="tensor-parallel degree (1)")
+    add("--pp", type=int_at_least(1), default=1, metavar="N", help="pipeline stages (1)")
+    add("--ep", type=int_at_least(1), default=1, metavar="N", help="expert-parallel degree (1)")
+    add(
+        "--micro-batches",
+        type=int_at_least(1),
+        default=1,
+        metavar="N",
+        help="pipeline micro-batches per phase (1)",
+    )
+
+
+def parallelism_from_args(args: argparse.Namespace) -> Parallelism | None:
+    """None for one device (the exact single-device analysis), else the layout."""
+    from ..parallel import Parallelism
+
+    degrees = (args.tp, args.pp, args.ep, args.micro_batches)
+    if degrees == (1, 1, 1, 1):
+        return None
+    try:
+        return Parallelism(*degrees)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"parallelism: {exc}") from None
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "serve-curve",
+        help="throughput vs latency, memory and cost across batch sizes (multi-device)",
+        description="The request-level serving view: TTFT, TPOT, end-to-end latency, "
+        "throughput per device, the largest batch that fits and the batch where decode turns "
+        "compute-bound, cost per million output tokens; with tensor, pipeline and expert "
+        "parallelism, chunked prefill and speculative decoding.",
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_model_args(p)
+    add_hardware_args(p)
+    add_workload_args(p)
+    add_parallelism_args(p)
+    group = p.add_argument_group("serving")
+    add = group.add_argument
+    add(
+        "--batch-sizes",
+        type=batch_list,
+        metavar="LIST",
+        help=f"comma-separated batch sizes (default {DEFAULT_BATCH_SIZES}; --batch: just one)",
+    )
+    add("--reserve", type=fraction, default=0.1, metavar="F", help="memory kept free (0.1)")
+    add("--price-per-hour", type=price, metavar="PRICE", help="price of one device-hour")
+    add("--chunk-size", type=int_at_least(1), metavar="N", help="chunked prefill, N tokens")
+    add("--mla-decode", choices=("absorbed", "naive"), help="MLA decode form (absorbed)")
+    add("--draft-model", metavar="MODEL", help="speculative decoding with this draft model")
+    add("--spec-k", type=int_at_least(1), metavar="K", help=f"draft tokens ({DEFAULT_SPEC_K})")
+    add(
+        "--spec-alpha",
+        type=probability,
+        metavar="A",
+        help=f"acceptance rate per draft token ({DEFAULT_SPEC_ALPHA})",
+    )
+    out = p.add_argument_group("output")
+    out.add_argument("--format", choices=("table", "json"), default="table")
+    out.add_argument("--plot", type=plot_file, metavar="FILE", help="also draw to FILE (.png/.svg)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from ..serving import SpeculativeConfig, serving_curve
+    from .common import hardware_from_args, model_from_args, workload_from_args
+
+    if args.draft_model is None and (args.spec_k is not None or args.spec_alpha is not None):
+        raise UsageError("--spec-k and --spec-alpha need --draft-model")
+    model, hardware = model_from_args(args), hardware_from_args(args)
+    workload = workload_from_args(args)
+    if args.mla_decode is not None:
+        workload = replace(workload, mla_decode=args.mla_decode)
+    sizes = args.batch_sizes or ([args.batch] if args.batch else batch_list(DEFAULT_BATCH_SIZES))
+    spec = None
+    if args.draft_model is not None:
+        spec = SpeculativeConfig(
+            load_model(args.draft_model, "--draft-model"),
+            args.spec_k or DEFAULT_SPEC_K,
+            DEFAULT_SPEC_ALPHA if args.spec_alpha is None else args.spec_alpha,
+        )
+    curve = serving_curve(
+        model,
+        hardware,
+        workload,
+        sizes,
+        parallelism_from_args(args),
+        reserve_fraction=args.reserve,
+        price_per_device_hour=args.price_per_hour,
+        chunk_size=args.chunk_size,
+        speculative=spec,
+    )
+    if args.format == "json":
+        print(curve.to_json())
+    else:
+        print(serving_table(curve))
+    if any(not point.fits for point in curve.points):
+        warn(
+            [
+                f"batches marked 'no' do not fit in {100 * (1 - curve.reserve_fraction):g}% of each device's memory"
+            ]
+        )
+    if args.plot:
+        from ..serve_plot import plot_serving_curve
+
+        plot_serving_curve(curve, args.plot)
+    return 0
+
+
+def serving_table(curve: ServingCurve) -> str:
+    """The curve as a terminal table with a few header lines (computes nothing)."""
+    from ..render.table import grid
+    from ..units import format_bytes, format_seconds
+
+    par = curve.parallelism
+    lines = [
+        f"{curve.model} on {curve.devices} x {curve.hardware} (tensor {par['tensor']}, "
+        f"pipeline {par['pipeline']}, expert {par['expert']}, micro-batches "
+        f"{par['micro_batches']}): prompt {curve.prompt_len}, output {curve.output_len} tokens",
+        f"largest batch that fits: {_or(curve.max_batch_size, 'none')} (reserve "
+        f"{100 * curve.reserve_fraction:g}% of {format_bytes(curve.usable_memory_bytes_per_device / (1 - curve.reserve_fraction))} per device)",
+        "decode stays memory-bound at every batch"
+        if curve.compute_bound_batch_size is None
+        else f"decode turns compute-bound at batch {curve.compute_bound_batch_size}",
+    ]
+    if curve.chunk_size is not None:
+        lines.append(f"TTFT with chunked prefill of {curve.chunk_size} tokens")
+    headers = ["batch", "TTFT", "TPOT", "e2e", "tok/s", "tok/s/dev", "mem/dev", "fits", "decode"]
+    if curve.price_per_device_hour is not None:
+        headers.append("$/Mtok")
+    if curve.speculative is not None:
+        s = curve.speculative
+        lines.append(f"speculative: draft {s['draft']}, k {s['k']}, alpha {s['alpha']}")
+        headers += ["spec TPOT", "speedup"]
+    rows = []
+    for p in curve.points:
+        row = [
+            str(p.batch_size),
+            format_seconds(p.ttft_s),
+            format_seconds(p.tpot_s),
+            format_seconds(p.e2e_latency_s),
+            f"{p.output_tokens_per_s:,.0f}",
+            f"{p.output_tokens_per_s_per_device:,.0f}",
+            format_bytes(p.memory_bytes_per_device),
+            "yes" if p.fits else "no",
+            p.decode_bound.removesuffix("-bound"),
+        ]
+        if curve.price_per_device_hour is not None:
+            cost = p.cost_per_million_tokens
+            row.append("-" if cost is None else f"{cost:.3g}")
+        if curve.speculative is not None:
+            row += [
+                format_seconds(p.spec_time_per_token_s or 0.0),
+                f"{p.spec_speedup or 0.0:.2f}x",
+            ]
+        rows.append(row)
+    right = [h not in ("fits", "decode") for h in headers]
+    return "\n".join([*lines, "", grid(headers, rows, right)])
+
+
+def _or(value: int | None, text: str) -> str:
+    return text if value is None else str(value)
