@@ -257,3 +257,9 @@ def test_bad_models_name_the_field(kwargs: dict[str, object], needle: str) -> No
 def test_bad_hardware_names_the_field(kwargs: dict[str, object], needle: str) -> None:
     with pytest.raises((ValueError, TypeError), match=needle):
         replace(a100(), **kwargs)
+
+
+def test_peak_activations_of_an_expert_chain_is_its_widest_step() -> None:
+    memory = analyze(mixtral_8x7b(), a100(), Workload(prompt_len=1000)).metrics.memory
+    # 1000 tokens × top-2 rows: (rows, d) in and (rows, 2·I) out live at once, in bf16
+    assert memory.activation_bytes == 1000 * 2 * (4096 + 2 * 14336) * 2 == 131_072_000

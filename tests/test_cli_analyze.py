@@ -277,3 +277,20 @@ def test_subprocess_good_and_bad_calls() -> None:
     assert_usage_error(bad.returncode, bad.stderr, "--batch")
     unknown = run_module("analyze", "--model", "gpt-17")
     assert_usage_error(unknown.returncode, unknown.stderr, "gpt-17")
+
+
+def test_tensor_parallel_analysis(capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["analyze", "--model", "llama-3.1-70b", "--hardware", "h100-sxm", "--tp", "8"]
+    assert main([*base, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["parallelism"]["tensor"] == 8 and data["parallelism"]["devices"] == 8
+    # per-device FLOPs of the phase equal the summary's per-device figure
+    assert data["phases"]["decode"]["flops"] == data["parallelism"]["per_device_flops"]["decode"]
+    assert main(base) == 0
+    assert "8 devices: tensor 8 × pipeline 1" in capsys.readouterr().out
+
+
+def test_tensor_parallel_degree_must_divide_heads(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "--model", "llama-3.1-70b", "--tp", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "tensor (3) must divide num_attention_heads (64)" in err

@@ -198,3 +198,13 @@ def test_llm_phases_bad_inputs(index: int, value: Any, needle: str) -> None:
     args[index] = value
     with pytest.raises((ValueError, TypeError), match=needle):
         classify_llm_phases(*args)
+
+
+def test_package_exports_resolve_lazily() -> None:
+    import llm_roofline
+
+    assert sorted(llm_roofline.__all__) == sorted(llm_roofline._EXPORTS)
+    for name in llm_roofline.__all__:
+        assert getattr(llm_roofline, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = llm_roofline.nope  # type: ignore[attr-defined]

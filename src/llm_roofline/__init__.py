@@ -3,28 +3,40 @@
 Is prefill compute-bound or memory-bound, and decode? Why, by how much, and what would
 change it. The seed exercise (``classify_prefill_vs_decode``, ``classify_llm_phases``)
 keeps its exact textbook answers; ``analyze`` is the operator-level engine.
+
+Names are imported on first use (PEP 562), so the command line starts without loading
+the engine it may not need (``llm-roofline --help``, ``llm-roofline models``).
 """
 
-from .analysis import analyze
-from .hardware import Hardware
-from .model import MLA, Model, MoE
-from .report import Report
-from .seed import (
-    classify_llm_phases,
-    classify_prefill_vs_decode,
-    critical_seq_len,
-    decode_intensity_limit,
-    prefill_intensity_limit,
-)
-from .workload import Workload
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "analyze": "analysis",
+    "Hardware": "hardware",
+    "MLA": "model",
+    "Model": "model",
+    "MoE": "model",
+    "Parallelism": "parallel",
+    "Report": "report",
+    "Workload": "workload",
+    "classify_llm_phases": "seed",
+    "classify_prefill_vs_decode": "seed",
+    "critical_seq_len": "seed",
+    "decode_intensity_limit": "seed",
+    "prefill_intensity_limit": "seed",
+}
 
 __all__ = [
     "MLA",
     "Hardware",
     "MoE",
     "Model",
+    "Parallelism",
     "Report",
     "Workload",
     "analyze",
@@ -34,3 +46,27 @@ __all__ = [
     "decode_intensity_limit",
     "prefill_intensity_limit",
 ]
+
+if TYPE_CHECKING:
+    from .analysis import analyze
+    from .hardware import Hardware
+    from .model import MLA, Model, MoE
+    from .parallel import Parallelism
+    from .report import Report
+    from .seed import (
+        classify_llm_phases,
+        classify_prefill_vs_decode,
+        critical_seq_len,
+        decode_intensity_limit,
+        prefill_intensity_limit,
+    )
+    from .workload import Workload
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llm_roofline' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

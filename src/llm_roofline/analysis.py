@@ -101,14 +101,28 @@ def _row(name: str, kind_count: tuple[str, int], acc: list[float], roofs: Roofs)
 def memory_footprint(m: Model, w: Workload, hw: Hardware, prefill_ops: Sequence[OpCost]) -> Memory:
     """Weights + KV cache for batch·(prompt + output) tokens + peak activations.
 
-    Peak activations: the largest single operator instance's activation traffic in
-    prefill (its inputs and outputs are live at once); an estimate, not an allocator trace.
+    Peak activations: the largest single operator instance's inputs and outputs in prefill
+    (they are live at once); an estimate, not an allocator trace.
     """
     weights = float(sum(op.param_bytes * op.instances for op in prefill_ops))
     kv = w.batch_size * m.kv_cache_bytes(w.prompt_len + w.output_len, w.kv_bytes_per_element)
-    activations = max(op.activation_bytes for op in prefill_ops)
+    activations = max(live_activation_bytes(m, w, op) for op in prefill_ops)
     total = weights + kv + activations
     return Memory(weights, kv, activations, total, hw.memory_bytes, total <= hw.memory_bytes)
+
+
+def live_activation_bytes(m: Model, w: Workload, op: OpCost) -> float:
+    """An operator's activations live at once. An expert chain's record sums the traffic of
+    its four steps; what is live is its widest step: (rows, d) in and (rows, 2·I) out."""
+    if m.moe is None or op.name not in ("experts", "shared_experts"):
+        return op.activation_bytes
+    tokens = w.batch_size * w.prompt_len
+    if op.name == "experts":
+        rows, width = tokens * m.moe.experts_per_token, m.moe.expert_intermediate_size
+    else:
+        rows, width = tokens * m.moe.num_shared_experts, m.moe.shared_expert_intermediate_size
+    n_in = 2 if m.gated_mlp else 1
+    return rows * (m.hidden_size + n_in * width) * w.activation_bytes_per_element
 
 
 def analyze(

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from . import roofline
-from .analysis import analyze, build_phase, decode_pass, prefill_pass
+from .analysis import analyze, build_phase, decode_pass, live_activation_bytes, prefill_pass
 from .critical import SEARCH_LIMIT, phase_totals, smallest_integer
 from .hardware import Hardware
 from .model import Model
@@ -120,7 +120,7 @@ def device_memory_of(
     for s, ops_s in enumerate(stage_ops):
         weights = float(sum(op.param_bytes * op.instances for op in ops_s))
         kv = stage_kv_cache_bytes(m, par, s, w.batch_size, tokens, w.kv_bytes_per_element)
-        activations = max(op.activation_bytes for op in ops_s)
+        activations = max(live_activation_bytes(m, w, op) for op in ops_s)
         total = weights + kv + activations
         memory = Memory(weights, kv, activations, total, hw.memory_bytes, total <= hw.memory_bytes)
         if worst is None or total > worst.total_bytes:

@@ -6,13 +6,21 @@ import argparse
 import sys
 from typing import Any
 
-from .common import add_hardware_args, add_model_args, add_workload_args, plot_file, warn
+from .common import (
+    add_hardware_args,
+    add_model_args,
+    add_parallelism_args,
+    add_workload_args,
+    plot_file,
+    warn,
+)
 
 FORMATS = ("table", "json", "csv")
 
 EXAMPLE = """examples:
   llm-roofline                                   # Llama-3.1-8B on an H100 SXM, the defaults
   llm-roofline analyze --model llama-3.1-70b --hardware h200 --batch 16 --per-operator
+  llm-roofline analyze --model llama-3.1-70b --hardware h100-sxm --tp 8 --batch 32
   llm-roofline analyze --model mixtral-8x7b --hardware a100-sxm-80gb --weight-dtype int4
   llm-roofline analyze --format json > report.json
   llm-roofline analyze --plot roofline.svg"""
@@ -30,6 +38,7 @@ def add_parser(sub: Any) -> None:
     add_model_args(p)
     add_hardware_args(p)
     add_workload_args(p)
+    add_parallelism_args(p)
     add_output_args(p)
     p.set_defaults(func=run)
 
@@ -58,11 +67,17 @@ def add_output_args(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis import analyze
-    from .common import hardware_from_args, model_from_args, workload_from_args
+    from .common import (
+        hardware_from_args,
+        model_from_args,
+        parallelism_from_args,
+        workload_from_args,
+    )
 
     model, hardware = model_from_args(args), hardware_from_args(args)
     workload = workload_from_args(args)
-    report = analyze(model, hardware, workload)
+    parallelism = parallelism_from_args(args)
+    report = analyze(model, hardware, workload, parallelism)
     warn(report.warnings)
     if args.format == "json":
         print(report.to_json())
@@ -74,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         from ..render.table import report_table
 
         lines: list[str] = []
-        if not args.no_findings:
+        if not args.no_findings and parallelism is None:  # findings are single-device
             from ..findings import findings
 
             lines = findings(model, hardware, workload, report)

@@ -26,6 +26,7 @@ from . import UsageError
 if TYPE_CHECKING:
     from ..hardware import Hardware
     from ..model import Model
+    from ..parallel import Parallelism
     from ..workload import Workload
 
 DEFAULT_MODEL = "llama-3.1-8b"
@@ -297,3 +298,32 @@ def _message(exc: BaseException) -> str:
     if isinstance(exc, KeyError) and exc.args:
         return str(exc.args[0])
     return str(exc)
+
+
+def add_parallelism_args(parser: argparse.ArgumentParser) -> None:
+    """--tp, --pp, --ep, --micro-batches (reusable by other commands)."""
+    group = parser.add_argument_group("parallelism (docs/PARALLELISM.md)")
+    add = group.add_argument
+    add("--tp", type=int_at_least(1), default=1, metavar="N", help="tensor-parallel degree (1)")
+    add("--pp", type=int_at_least(1), default=1, metavar="N", help="pipeline stages (1)")
+    add("--ep", type=int_at_least(1), default=1, metavar="N", help="expert-parallel degree (1)")
+    add(
+        "--micro-batches",
+        type=int_at_least(1),
+        default=1,
+        metavar="N",
+        help="pipeline micro-batches per phase (1)",
+    )
+
+
+def parallelism_from_args(args: argparse.Namespace) -> Parallelism | None:
+    """None for one device (the exact single-device analysis), else the layout."""
+    from ..parallel import Parallelism
+
+    degrees = (args.tp, args.pp, args.ep, args.micro_batches)
+    if degrees == (1, 1, 1, 1):
+        return None
+    try:
+        return Parallelism(*degrees)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"parallelism: {exc}") from None

@@ -9,16 +9,17 @@ from . import UsageError
 from .common import (
     add_hardware_args,
     add_model_args,
+    add_parallelism_args,
     add_workload_args,
     int_at_least,
     load_model,
+    parallelism_from_args,
     plot_file,
     split_list,
     warn,
 )
 
 if TYPE_CHECKING:
-    from ..parallel import Parallelism
     from ..serving import ServingCurve
 
 EXAMPLE = """examples:
@@ -73,35 +74,6 @@ def batch_list(text: str) -> list[int]:
     if not sizes:
         raise argparse.ArgumentTypeError("expected batch sizes, e.g. 1,8,64")
     return sizes
-
-
-def add_parallelism_args(parser: argparse.ArgumentParser) -> None:
-    """--tp, --pp, --ep, --micro-batches (reusable by other commands)."""
-    group = parser.add_argument_group("parallelism (docs/PARALLELISM.md)")
-    add = group.add_argument
-    add("--tp", type=int_at_least(1), default=1, metavar="N", help="tensor-parallel degree (1)")
-    add("--pp", type=int_at_least(1), default=1, metavar="N", help="pipeline stages (1)")
-    add("--ep", type=int_at_least(1), default=1, metavar="N", help="expert-parallel degree (1)")
-    add(
-        "--micro-batches",
-        type=int_at_least(1),
-        default=1,
-        metavar="N",
-        help="pipeline micro-batches per phase (1)",
-    )
-
-
-def parallelism_from_args(args: argparse.Namespace) -> Parallelism | None:
-    """None for one device (the exact single-device analysis), else the layout."""
-    from ..parallel import Parallelism
-
-    degrees = (args.tp, args.pp, args.ep, args.micro_batches)
-    if degrees == (1, 1, 1, 1):
-        return None
-    try:
-        return Parallelism(*degrees)
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"parallelism: {exc}") from None
 
 
 def add_parser(sub: Any) -> None:

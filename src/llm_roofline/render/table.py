@@ -11,7 +11,7 @@ import re
 import textwrap
 from collections.abc import Sequence
 
-from ..report import Phase, Report
+from ..report import ParallelismSummary, Phase, Report
 from ..units import format_bytes, format_bytes_per_s, format_flops, format_flops_per_s
 from ..units import format_seconds as seconds
 from .text import count, number, percent, verdicts, workload_line
@@ -133,6 +133,24 @@ def operator_table(phase: Phase) -> str:
     return grid(headers, rows, (False, *[True] * 6, False, True, True))
 
 
+def parallelism_lines(p: ParallelismSummary) -> list[str]:
+    """The layout, and what the phase rows below describe (one device)."""
+    layout = f"{p.devices} devices: tensor {p.tensor} × pipeline {p.pipeline}"
+    if p.expert > 1:
+        layout += f", expert {p.expert}"
+    if p.pipeline > 1:
+        layout += f", {p.micro_batches} micro-batches"
+    lines = [layout, "phases and memory below are per device (the bottleneck stage's)"]
+    for phase in ("prefill", "decode"):
+        lines.append(
+            f"  {phase:8s} {format_flops(p.per_device_flops[phase])} per device, "
+            f"{format_flops(p.system_flops[phase])} on all devices; "
+            f"sends {format_bytes(p.comm_bytes[phase])}; latency {seconds(p.latency_s[phase])}; "
+            f"pipeline idle {percent(p.bubble_fraction[phase])}"
+        )
+    return lines
+
+
 def report_table(
     report: Report,
     findings: Sequence[str] = (),
@@ -141,7 +159,10 @@ def report_table(
     show_warnings: bool = True,
 ) -> str:
     """The whole terminal report: title, verdicts, phases, metrics, findings, warnings."""
-    parts = ["\n".join(title(report)), "\n".join(verdicts(report)), phase_table(report)]
+    parts = ["\n".join(title(report))]
+    if report.parallelism is not None:
+        parts.append("\n".join(parallelism_lines(report.parallelism)))
+    parts += ["\n".join(verdicts(report)), phase_table(report)]
     parts.append("\n".join(["metrics", *metrics_lines(report)]))
     if per_operator:
         parts += [f"{name} operators\n{operator_table(p)}" for name, p in report.phases.items()]
