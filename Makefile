@@ -9,17 +9,17 @@ STAMP_TEST := $(VENV)/.installed-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install -qq --upgrade pip
 
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install -qq -e .
 	touch $@
 
 # The test install adds the CPU build of PyTorch (2.13.0 is the release whose CPU wheel
 # this machine keeps on disk; never let a plain `torch` pull a multi-GB CUDA build).
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	$(BIN)/python -m pip install --quiet 'torch==2.13.0' || echo "torch==2.13.0 unavailable: torch-dependent tests will be skipped"
+	$(BIN)/python -m pip install -qq -e '.[test]'
+	$(BIN)/python -m pip install -qq 'torch==2.13.0' || echo "torch==2.13.0 unavailable: torch-dependent tests will be skipped"
 	touch $(STAMP_RUN) $@
 
 run: $(STAMP_RUN)

@@ -18,14 +18,29 @@ def llama3_8b() -> Model:
 
 def mistral_7b() -> Model:
     return Model(
-        "mistral-7b-v0.1", 32000, 4096, 32, 32, 8, 128, 14336,
-        sliding_window=4096, sliding_window_layers=tuple(range(32)),
+        "mistral-7b-v0.1",
+        32000,
+        4096,
+        32,
+        32,
+        8,
+        128,
+        14336,
+        sliding_window=4096,
+        sliding_window_layers=tuple(range(32)),
     )
 
 
 def mixtral_8x7b() -> Model:
     return Model(
-        "mixtral-8x7b", 32000, 4096, 32, 32, 8, 128, 14336,
+        "mixtral-8x7b",
+        32000,
+        4096,
+        32,
+        32,
+        8,
+        128,
+        14336,
         moe=MoE(num_experts=8, experts_per_token=2, expert_intermediate_size=14336),
     )
 
@@ -37,8 +52,20 @@ def qwen25_7b() -> Model:
 def gpt2() -> Model:
     # GPT-2 small: LayerNorm with bias, biases everywhere, learned positions, tied head.
     return Model(
-        "gpt2", 50257, 768, 12, 12, 12, 64, 3072, gated_mlp=False, norm="layernorm",
-        qkv_bias=True, o_bias=True, mlp_bias=True, tie_word_embeddings=True,
+        "gpt2",
+        50257,
+        768,
+        12,
+        12,
+        12,
+        64,
+        3072,
+        gated_mlp=False,
+        norm="layernorm",
+        qkv_bias=True,
+        o_bias=True,
+        mlp_bias=True,
+        tie_word_embeddings=True,
         position_embeddings=1024,
     )
 
@@ -46,8 +73,21 @@ def gpt2() -> Model:
 def phi2() -> Model:
     # One norm per layer, parallel attention/MLP, untied head with a bias.
     return Model(
-        "phi-2", 51200, 2560, 32, 32, 32, 80, 10240, gated_mlp=False, norm="layernorm",
-        norms_per_layer=1, parallel_attention=True, qkv_bias=True, o_bias=True, mlp_bias=True,
+        "phi-2",
+        51200,
+        2560,
+        32,
+        32,
+        32,
+        80,
+        10240,
+        gated_mlp=False,
+        norm="layernorm",
+        norms_per_layer=1,
+        parallel_attention=True,
+        qkv_bias=True,
+        o_bias=True,
+        mlp_bias=True,
         lm_head_bias=True,
     )
 
@@ -55,8 +95,18 @@ def phi2() -> Model:
 def gemma2_like() -> Model:
     # Gemma-2-9B shape: 4 norms per layer, tied, alternating 4096-token windows.
     return Model(
-        "gemma-2-9b", 256000, 3584, 42, 16, 8, 256, 14336, norms_per_layer=4,
-        tie_word_embeddings=True, sliding_window=4096, sliding_window_layers=tuple(range(0, 42, 2)),
+        "gemma-2-9b",
+        256000,
+        3584,
+        42,
+        16,
+        8,
+        256,
+        14336,
+        norms_per_layer=4,
+        tie_word_embeddings=True,
+        sliding_window=4096,
+        sliding_window_layers=tuple(range(0, 42, 2)),
     )
 
 
@@ -67,15 +117,33 @@ def tiny() -> Model:
 
 def tiny_moe() -> Model:
     return Model(
-        "tiny-moe", 10, 4, 3, 2, 1, 2, 6,
-        moe=MoE(num_experts=8, experts_per_token=2, expert_intermediate_size=3,
-                num_shared_experts=1, shared_expert_intermediate_size=5, first_dense_layers=1),
+        "tiny-moe",
+        10,
+        4,
+        3,
+        2,
+        1,
+        2,
+        6,
+        moe=MoE(
+            num_experts=8,
+            experts_per_token=2,
+            expert_intermediate_size=3,
+            num_shared_experts=1,
+            shared_expert_intermediate_size=5,
+            first_dense_layers=1,
+        ),
     )
 
 
 def a100() -> Hardware:
-    return Hardware("A100 SXM 80GB", {"fp32": 19.5e12, "bf16": 312e12, "fp16": 312e12, "int8": 624e12},
-                    2.039e12, 80e9, interconnect_bytes_per_s=300e9)
+    return Hardware(
+        "A100 SXM 80GB",
+        {"fp32": 19.5e12, "bf16": 312e12, "fp16": 312e12, "int8": 624e12},
+        2.039e12,
+        80e9,
+        interconnect_bytes_per_s=300e9,
+    )
 
 
 @pytest.fixture
@@ -83,4 +151,15 @@ def device() -> Hardware:
     return a100()
 
 
-ALL_MODELS = [llama2_7b, llama3_8b, mistral_7b, mixtral_8x7b, qwen25_7b, gpt2, phi2, gemma2_like, tiny, tiny_moe]
+ALL_MODELS = [
+    llama2_7b,
+    llama3_8b,
+    mistral_7b,
+    mixtral_8x7b,
+    qwen25_7b,
+    gpt2,
+    phi2,
+    gemma2_like,
+    tiny,
+    tiny_moe,
+]

@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import ALL_MODELS, a100, gemma2_like, llama2_7b, llama3_8b, mistral_7b, mixtral_8x7b, tiny, tiny_moe
+from conftest import (
+    ALL_MODELS,
+    a100,
+    gemma2_like,
+    llama2_7b,
+    llama3_8b,
+    mistral_7b,
+    mixtral_8x7b,
+    tiny,
+    tiny_moe,
+)
 
 from llm_roofline import Hardware, Model, Report, Workload, analyze
 from llm_roofline.analysis import build_phase, decode_pass, prefill_pass
@@ -79,10 +89,18 @@ def test_engine_reduces_to_the_seed_exercise() -> None:
     d, L, b = 4096, 32, 2
     roofs = Roofs.of(Hardware("x", {"bf16": 312e12}, 2.039e12, 1e11), "bf16")
     for s in (1, 7, 512, 4096):
-        layer = OpCost("seed_layer", MATMUL, flops=2 * s * 12 * d * d,
-                       weight_bytes=12 * d * d * b, activation_bytes=2 * s * d * b, instances=L)
+        layer = OpCost(
+            "seed_layer",
+            MATMUL,
+            flops=2 * s * 12 * d * d,
+            weight_bytes=12 * d * d * b,
+            activation_bytes=2 * s * d * b,
+            instances=L,
+        )
         phase = build_phase([layer], roofs)
-        assert phase.arithmetic_intensity == pytest.approx(seed_phase_intensity(d, L, s, b), rel=1e-12)
+        assert phase.arithmetic_intensity == pytest.approx(
+            seed_phase_intensity(d, L, s, b), rel=1e-12
+        )
 
 
 def test_decode_weight_bytes_do_not_grow_with_batch_but_kv_does() -> None:
@@ -91,13 +109,20 @@ def test_decode_weight_bytes_do_not_grow_with_batch_but_kv_does() -> None:
     many = analyze(m, hw, Workload(batch_size=32, context_len=1000)).decode
     matmul_weights = lambda p: sum(r.weight_bytes for r in p.operators if r.kind == MATMUL)  # noqa: E731
     assert matmul_weights(one) == matmul_weights(many)
-    assert many.operator("embed_tokens").weight_bytes == 32 * one.operator("embed_tokens").weight_bytes
+    assert (
+        many.operator("embed_tokens").weight_bytes == 32 * one.operator("embed_tokens").weight_bytes
+    )
     assert many.operator("attention").kv_bytes == 32 * one.operator("attention").kv_bytes
 
 
 def test_moe_weight_bytes_grow_with_batch_towards_all_experts() -> None:
     m, hw = mixtral_8x7b(), a100()
-    expert_bytes = [analyze(m, hw, Workload(batch_size=b, prompt_len=16)).decode.operator("experts").weight_bytes for b in (1, 2, 8, 64)]
+    expert_bytes = [
+        analyze(m, hw, Workload(batch_size=b, prompt_len=16))
+        .decode.operator("experts")
+        .weight_bytes
+        for b in (1, 2, 8, 64)
+    ]
     one_expert = 3 * 4096 * 14336 * 2 * 32  # per layer × 32 layers
     assert expert_bytes[0] == pytest.approx(2 * one_expert)
     assert expert_bytes == sorted(expert_bytes)
@@ -144,8 +169,12 @@ def test_request_time_equals_the_step_by_step_sum(make: type, attention: str) ->
     w = Workload(batch_size=4, prompt_len=30, output_len=25, attention=attention)
     report = analyze(m, hw, w)
     roofs = Roofs.of(hw, "bf16")
-    steps = [build_phase(forward_operators(m, decode_pass(w, context=30 + i)), roofs) for i in range(25)]
-    assert report.metrics.request.decode_s == pytest.approx(sum(s.expected_time_s for s in steps), rel=1e-9)
+    steps = [
+        build_phase(forward_operators(m, decode_pass(w, context=30 + i)), roofs) for i in range(25)
+    ]
+    assert report.metrics.request.decode_s == pytest.approx(
+        sum(s.expected_time_s for s in steps), rel=1e-9
+    )
     ideal = report.prefill.time_s + sum(s.time_s for s in steps)
     assert report.metrics.request.ideal_total_s == pytest.approx(ideal, rel=1e-9)
 
@@ -163,7 +192,9 @@ def test_metrics_by_hand() -> None:
 
 
 def test_kv_cache_that_does_not_fit() -> None:
-    memory = analyze(llama2_7b(), a100(), Workload(batch_size=64, prompt_len=4000, output_len=96)).metrics.memory
+    memory = analyze(
+        llama2_7b(), a100(), Workload(batch_size=64, prompt_len=4000, output_len=96)
+    ).metrics.memory
     assert memory.kv_cache_bytes == 64 * 4096 * 524288  # 0.5 MiB per token
     assert not memory.fits
 
@@ -178,7 +209,16 @@ def test_report_round_trips_through_json() -> None:
     assert Report.from_json(report.to_json()) == report
     data = report.to_dict()
     assert list(data)[0] == "schema" and data["schema"] == "llm-roofline/report/v1"
-    assert set(data["metrics"]) >= {"ttft_s", "tpot_s", "tokens_per_s", "mfu", "mbu", "memory", "critical_batch_size", "critical_prompt_len"}
+    assert set(data["metrics"]) >= {
+        "ttft_s",
+        "tpot_s",
+        "tokens_per_s",
+        "mfu",
+        "mbu",
+        "memory",
+        "critical_batch_size",
+        "critical_prompt_len",
+    }
     bad = dict(data, schema="other/v9")
     with pytest.raises(ValueError, match="schema"):
         Report.from_dict(bad)

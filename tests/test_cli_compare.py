@@ -19,19 +19,12 @@ from llm_roofline.workload import Workload
 Capture = pytest.CaptureFixture[str]
 
 
-def call(args: list[str]) -> int:
-    try:
-        return main(args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-
-
 def rows(text: str) -> dict[str, str]:
     return {line.split("  ")[0]: line for line in text.splitlines()}
 
 
 def test_help_shows_examples(capsys: Capture) -> None:
-    assert call(["compare", "--help"]) == 0
+    assert main(["compare", "--help"]) == 0
     out = capsys.readouterr().out
     assert "examples:" in out and "llm-roofline compare --hardware h100-sxm,a100-sxm-80gb" in out
 
@@ -78,7 +71,7 @@ def test_models_times_devices(capsys: Capture) -> None:
     ],
 )
 def test_bad_calls(args: list[str], needle: str, capsys: Capture) -> None:
-    assert call(["compare", *args]) == 2
+    assert main(["compare", *args]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and needle in err and "Traceback" not in err
 

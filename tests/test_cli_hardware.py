@@ -14,15 +14,8 @@ from llm_roofline.hardware_catalog import list_hardware
 Capture = pytest.CaptureFixture[str]
 
 
-def call(args: list[str]) -> int:
-    try:
-        return main(args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-
-
 def test_help_shows_examples(capsys: Capture) -> None:
-    assert call(["hardware", "--help"]) == 0
+    assert main(["hardware", "--help"]) == 0
     out = capsys.readouterr().out
     assert "examples:" in out and "llm-roofline hardware show h100-sxm" in out
 
@@ -72,7 +65,7 @@ def test_show_a_file(tmp_path: Path, capsys: Capture) -> None:
     ],
 )
 def test_bad_calls(args: list[str], needle: str, capsys: Capture) -> None:
-    assert call(["hardware", *args]) == 2
+    assert main(["hardware", *args]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and needle in err and "Traceback" not in err
 

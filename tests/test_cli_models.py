@@ -13,15 +13,8 @@ from llm_roofline.model_catalog import list_models
 Capture = pytest.CaptureFixture[str]
 
 
-def call(args: list[str]) -> int:
-    try:
-        return main(args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-
-
 def test_help_shows_examples(capsys: Capture) -> None:
-    assert call(["models", "--help"]) == 0
+    assert main(["models", "--help"]) == 0
     out = capsys.readouterr().out
     assert "examples:" in out and "llm-roofline models show mixtral-8x7b" in out
 
@@ -65,7 +58,7 @@ def test_show_moe(capsys: Capture) -> None:
     ],
 )
 def test_bad_calls(args: list[str], needle: str, capsys: Capture) -> None:
-    assert call(["models", *args]) == 2
+    assert main(["models", *args]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and needle in err and "Traceback" not in err
 

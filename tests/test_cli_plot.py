@@ -14,15 +14,8 @@ from llm_roofline.cli import main
 Capture = pytest.CaptureFixture[str]
 
 
-def call(args: list[str]) -> int:
-    try:
-        return main(args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-
-
 def test_help_shows_examples(capsys: Capture) -> None:
-    assert call(["plot", "--help"]) == 0
+    assert main(["plot", "--help"]) == 0
     out = capsys.readouterr().out
     assert "examples:" in out and "llm-roofline plot --out roofline.png" in out
 
@@ -60,7 +53,7 @@ def test_svg_in_a_subprocess(tmp_path: Path) -> None:
     ],
 )
 def test_bad_calls(args: list[str], needle: str, tmp_path: Path, capsys: Capture) -> None:
-    assert call(["plot", *args]) == 2
+    assert main(["plot", *args]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and needle in err and "Traceback" not in err
 
@@ -68,6 +61,6 @@ def test_bad_calls(args: list[str], needle: str, tmp_path: Path, capsys: Capture
 def test_unwritable_path_is_a_usage_error(tmp_path: Path, capsys: Capture) -> None:
     pytest.importorskip("matplotlib")
     out = tmp_path / "no" / "such" / "dir" / "r.png"
-    assert call(["plot", "--out", str(out)]) == 2
+    assert main(["plot", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("llm-roofline: error:") and len(err.strip().splitlines()) == 1

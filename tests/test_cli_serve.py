@@ -29,13 +29,6 @@ BASE = [
 ]
 
 
-def call(args: list[str]) -> int:
-    try:
-        return main(args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-
-
 def assert_usage_error(code: int, err: str, *needles: str) -> None:
     assert code == 2
     lines = err.strip().splitlines()
@@ -46,7 +39,7 @@ def assert_usage_error(code: int, err: str, *needles: str) -> None:
 
 
 def test_table(capsys: Capture) -> None:
-    assert call([*BASE, "--batch-sizes", "1,8", "--tp", "2", "--price-per-hour", "2.5"]) == 0
+    assert main([*BASE, "--batch-sizes", "1,8", "--tp", "2", "--price-per-hour", "2.5"]) == 0
     out = capsys.readouterr().out
     assert "on 2 x NVIDIA H100" in out and "tensor 2" in out
     header = next(line for line in out.splitlines() if line.startswith("batch"))
@@ -57,7 +50,7 @@ def test_table(capsys: Capture) -> None:
 
 def test_json_matches_the_library(capsys: Capture) -> None:
     assert (
-        call(
+        main(
             [
                 *BASE,
                 "--batch-sizes",
@@ -86,7 +79,7 @@ def test_json_matches_the_library(capsys: Capture) -> None:
 
 
 def test_batch_flag_gives_one_point(capsys: Capture) -> None:
-    assert call([*BASE, "--batch", "3", "--format", "json"]) == 0
+    assert main([*BASE, "--batch", "3", "--format", "json"]) == 0
     assert [p["batch_size"] for p in json.loads(capsys.readouterr().out)["points"]] == [3]
 
 
@@ -104,7 +97,7 @@ def test_speculation_chunking_and_mla(capsys: Capture) -> None:
         "--chunk-size",
         "128",
     ]
-    assert call(args) == 0
+    assert main(args) == 0
     out = capsys.readouterr().out
     assert "speedup" in out and "chunked prefill of 128" in out
     mla = [
@@ -118,7 +111,7 @@ def test_speculation_chunking_and_mla(capsys: Capture) -> None:
         "--format",
         "json",
     ]
-    assert call(mla) == 0
+    assert main(mla) == 0
     assert len(json.loads(capsys.readouterr().out)["points"]) == 2
 
 
@@ -140,7 +133,7 @@ def test_expert_parallel_deepseek_v3(capsys: Capture) -> None:
         "--format",
         "json",
     ]
-    assert call(args) == 0
+    assert main(args) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["devices"] == 8 and data["parallelism"]["expert"] == 8
 
@@ -148,7 +141,7 @@ def test_expert_parallel_deepseek_v3(capsys: Capture) -> None:
 def test_plot(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     out = tmp_path / "serving.svg"
-    assert call([*BASE, "--batch-sizes", "1,4,16", "--plot", str(out)]) == 0
+    assert main([*BASE, "--batch-sizes", "1,4,16", "--plot", str(out)]) == 0
     assert out.read_text().lstrip().startswith("<?xml")
 
 
@@ -168,14 +161,14 @@ def test_plot(tmp_path: Path) -> None:
     ],
 )
 def test_errors_are_one_line(capsys: Capture, extra: list[str], needles: tuple[str, ...]) -> None:
-    code = call(
+    code = main(
         [*BASE, "--batch-sizes", "1", *extra] if "--batch-sizes" not in extra else [*BASE, *extra]
     )
     assert_usage_error(code, capsys.readouterr().err, *needles)
 
 
 def test_help(capsys: Capture) -> None:
-    assert call(["serve-curve", "--help"]) == 0
+    assert main(["serve-curve", "--help"]) == 0
     out = capsys.readouterr().out
     for flag in (
         "--tp",
@@ -190,5 +183,5 @@ def test_help(capsys: Capture) -> None:
         "--plot",
     ):
         assert flag in out
-    assert call(["--help"]) == 0
+    assert main(["--help"]) == 0
     assert "serve-curve" in capsys.readouterr().out

@@ -127,7 +127,11 @@ def test_sliding_window_caps_decode_cache_reads() -> None:
 def test_eager_attention_puts_the_score_matrix_through_memory() -> None:
     m = tiny()
     scores, softmax, values = attention_ops(m, bf16(new=3, attention="eager"), None)
-    assert [o.name for o in (scores, softmax, values)] == ["attn_scores", "attn_softmax", "attn_values"]
+    assert [o.name for o in (scores, softmax, values)] == [
+        "attn_scores",
+        "attn_softmax",
+        "attn_values",
+    ]
     matrix = 2 * 3 * 3 * 2  # heads · T · T (full, masked after) · 2 bytes
     assert softmax.activation_bytes == 2 * matrix
     assert scores.activation_bytes == 3 * 4 * 2 + 3 * 2 * 2 + matrix  # Q, new K, scores out
@@ -176,9 +180,23 @@ def test_moe_flops_use_top_k_weights_use_touched_experts() -> None:
 def test_layer_order_uses_hugging_face_names() -> None:
     names = [op.name for op in forward_operators(tiny(), bf16())]
     assert names == [
-        "embed_tokens", "input_layernorm", "q_proj", "k_proj", "v_proj", "rotary_emb",
-        "attention", "o_proj", "attn_residual", "post_attention_layernorm", "gate_proj",
-        "up_proj", "act_fn", "down_proj", "mlp_residual", "final_norm", "lm_head",
+        "embed_tokens",
+        "input_layernorm",
+        "q_proj",
+        "k_proj",
+        "v_proj",
+        "rotary_emb",
+        "attention",
+        "o_proj",
+        "attn_residual",
+        "post_attention_layernorm",
+        "gate_proj",
+        "up_proj",
+        "act_fn",
+        "down_proj",
+        "mlp_residual",
+        "final_norm",
+        "lm_head",
     ]
     moe_names = [op.name for op in forward_operators(tiny_moe(), bf16())]
     assert {"router", "experts", "shared_experts", "gate_proj"} <= set(moe_names)

@@ -38,13 +38,30 @@ def reference(d: int, L: int, s: int, P: float, W: float, b: float = 2) -> dict[
 @pytest.mark.parametrize(
     ("args", "prefill", "decode", "ridge"),
     [
-        ((4096, 32, 512, 312e12, 2.039e12), (501.551, "compute-bound"), (1.0, "memory-bound"), 153.0162),
-        ((8192, 80, 2048, 989.4e12, 3.35e12), (1966.08, "compute-bound"), (1.0, "memory-bound"), 295.3433),
-        ((768, 12, 128, 65e12, 320e9, 4), (62.2703, "memory-bound"), (0.4999, "memory-bound"), 203.125),
+        (
+            (4096, 32, 512, 312e12, 2.039e12),
+            (501.551, "compute-bound"),
+            (1.0, "memory-bound"),
+            153.0162,
+        ),
+        (
+            (8192, 80, 2048, 989.4e12, 3.35e12),
+            (1966.08, "compute-bound"),
+            (1.0, "memory-bound"),
+            295.3433,
+        ),
+        (
+            (768, 12, 128, 65e12, 320e9, 4),
+            (62.2703, "memory-bound"),
+            (0.4999, "memory-bound"),
+            203.125,
+        ),
         ((1, 1, 6, 3, 1), (3.0, "compute-bound"), (0.8571, "memory-bound"), 3.0),
     ],
 )
-def test_published_answers(args: tuple[Any, ...], prefill: tuple[float, str], decode: tuple[float, str], ridge: float) -> None:
+def test_published_answers(
+    args: tuple[Any, ...], prefill: tuple[float, str], decode: tuple[float, str], ridge: float
+) -> None:
     result = classify_prefill_vs_decode(*args)
     assert result == {
         "prefill": {"arithmetic_intensity": prefill[0], "classification": prefill[1]},
@@ -81,7 +98,9 @@ def test_four_bit_weights_bit_identical() -> None:
     W=st.floats(1e8, 1e14),
     b=st.sampled_from([0.5, 1, 2, 4, 1.5]),
 )
-def test_parity_with_independent_reference(d: int, L: int, s: int, P: float, W: float, b: float) -> None:
+def test_parity_with_independent_reference(
+    d: int, L: int, s: int, P: float, W: float, b: float
+) -> None:
     assert classify_prefill_vs_decode(d, L, s, P, W, b) == reference(d, L, s, P, W, b)
 
 
@@ -113,8 +132,14 @@ def test_critical_seq_len_by_hand() -> None:
     s_star = 12 * 2 * 4096 * R / (24 * 4096 - 4 * R)
     assert critical_seq_len(4096, 312e12, 2.039e12) == math.ceil(s_star) == 154  # s* = 153.97
     s = 154
-    assert classify_prefill_vs_decode(4096, 32, s, 312e12, 2.039e12)["prefill"]["classification"] == "compute-bound"
-    assert classify_prefill_vs_decode(4096, 32, s - 1, 312e12, 2.039e12)["prefill"]["classification"] == "memory-bound"
+    assert (
+        classify_prefill_vs_decode(4096, 32, s, 312e12, 2.039e12)["prefill"]["classification"]
+        == "compute-bound"
+    )
+    assert (
+        classify_prefill_vs_decode(4096, 32, s - 1, 312e12, 2.039e12)["prefill"]["classification"]
+        == "memory-bound"
+    )
 
 
 def test_critical_seq_len_tie_and_never() -> None:
@@ -125,8 +150,15 @@ def test_critical_seq_len_tie_and_never() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(d=st.integers(1, 16384), P=st.floats(1e10, 1e16), W=st.floats(1e9, 1e13), b=st.sampled_from([0.5, 1, 2, 4]))
-def test_critical_seq_len_is_first_compute_bound_integer(d: int, P: float, W: float, b: float) -> None:
+@given(
+    d=st.integers(1, 16384),
+    P=st.floats(1e10, 1e16),
+    W=st.floats(1e9, 1e13),
+    b=st.sampled_from([0.5, 1, 2, 4]),
+)
+def test_critical_seq_len_is_first_compute_bound_integer(
+    d: int, P: float, W: float, b: float
+) -> None:
     s = critical_seq_len(d, P, W, b)
     R = P / W
     if s is None:
@@ -155,8 +187,16 @@ def test_critical_seq_len_is_first_compute_bound_integer(d: int, P: float, W: fl
         ({"dtype_bytes": False}, TypeError, "dtype_bytes"),
     ],
 )
-def test_bad_inputs_name_the_parameter(kwargs: dict[str, Any], error: type[Exception], needle: str) -> None:
-    args = {"d_model": 4096, "n_layers": 32, "seq_len": 512, "peak_flops": 312e12, "peak_bandwidth": 2.039e12}
+def test_bad_inputs_name_the_parameter(
+    kwargs: dict[str, Any], error: type[Exception], needle: str
+) -> None:
+    args = {
+        "d_model": 4096,
+        "n_layers": 32,
+        "seq_len": 512,
+        "peak_flops": 312e12,
+        "peak_bandwidth": 2.039e12,
+    }
     with pytest.raises(error, match=needle) as info:
         classify_prefill_vs_decode(**(args | kwargs))
     assert repr(kwargs[needle])[:6] in str(info.value)
@@ -190,8 +230,15 @@ def test_llm_phases_integer_counts_stay_exact() -> None:
 
 @pytest.mark.parametrize(
     ("index", "value", "needle"),
-    [(0, 0, "num_params"), (1, -1, "sequence_length"), (2, 0, "batch_size"), (3, 0, "bytes_per_param"),
-     (4, float("nan"), "peak_flops"), (5, "fast", "peak_bandwidth"), (2, True, "batch_size")],
+    [
+        (0, 0, "num_params"),
+        (1, -1, "sequence_length"),
+        (2, 0, "batch_size"),
+        (3, 0, "bytes_per_param"),
+        (4, float("nan"), "peak_flops"),
+        (5, "fast", "peak_bandwidth"),
+        (2, True, "batch_size"),
+    ],
 )
 def test_llm_phases_bad_inputs(index: int, value: Any, needle: str) -> None:
     args: list[Any] = [7e9, 512, 1, 2, 312e12, 2.039e12]

@@ -119,10 +119,7 @@ def test_template_is_small_and_builds_the_page_from_text_nodes() -> None:
 
 
 def call(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:  # argparse: --help, bad flags
-        code = int(exc.code or 0)
+    code = main(argv)
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -327,3 +327,18 @@ def parallelism_from_args(args: argparse.Namespace) -> Parallelism | None:
         return Parallelism(*degrees)
     except (ValueError, TypeError) as exc:
         raise UsageError(f"parallelism: {exc}") from None
+
+
+def list_or_show(
+    command: str, words: list[str], listing: Callable[[str | None], str], show: Callable[[str], str]
+) -> int:
+    """`COMMAND [FILTER]` prints ``listing(FILTER)``; `COMMAND show NAME` prints ``show(NAME)``."""
+    if words[:1] == ["show"]:
+        if len(words) != 2:
+            raise UsageError(f"usage: llm-roofline {command} show NAME")
+        print(show(words[1]))
+    elif len(words) <= 1:
+        print(listing(words[0] if words else None))
+    else:
+        raise UsageError(f"{command} takes one FILTER or `show NAME`, got {' '.join(words)!r}")
+    return 0

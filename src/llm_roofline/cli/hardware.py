@@ -30,18 +30,9 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import UsageError
+    from .common import list_or_show
 
-    words = list(args.words)
-    if words[:1] == ["show"]:
-        if len(words) != 2:
-            raise UsageError("usage: llm-roofline hardware show NAME")
-        print(show(words[1]))
-    elif len(words) <= 1:
-        print(listing(words[0] if words else None))
-    else:
-        raise UsageError(f"hardware takes one FILTER or `show NAME`, got {' '.join(words)!r}")
-    return 0
+    return list_or_show("hardware", list(args.words), listing, show)
 
 
 def _main_peak(hw: Hardware) -> tuple[str, float] | None:

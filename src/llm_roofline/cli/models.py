@@ -30,18 +30,9 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import UsageError
+    from .common import list_or_show
 
-    words = list(args.words)
-    if words[:1] == ["show"]:
-        if len(words) != 2:
-            raise UsageError("usage: llm-roofline models show NAME")
-        print(show(words[1]))
-    elif len(words) <= 1:
-        print(listing(words[0] if words else None))
-    else:
-        raise UsageError(f"models takes one FILTER or `show NAME`, got {' '.join(words)!r}")
-    return 0
+    return list_or_show("models", list(args.words), listing, show)
 
 
 def listing(filter: str | None) -> str:
