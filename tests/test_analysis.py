@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+
 from conftest import (
     ALL_MODELS,
     a100,
@@ -16,7 +17,6 @@ from conftest import (
     tiny,
     tiny_moe,
 )
-
 from llm_roofline import Hardware, Model, Report, Workload, analyze
 from llm_roofline.analysis import build_phase, decode_pass, prefill_pass
 from llm_roofline.layers import forward_operators
@@ -208,7 +208,7 @@ def test_report_round_trips_through_json() -> None:
     report = analyze(mixtral_8x7b(), a100(), Workload(batch_size=8))
     assert Report.from_json(report.to_json()) == report
     data = report.to_dict()
-    assert list(data)[0] == "schema" and data["schema"] == "llm-roofline/report/v1"
+    assert next(iter(data)) == "schema" and data["schema"] == "llm-roofline/report/v1"
     assert set(data["metrics"]) >= {
         "ttft_s",
         "tpot_s",

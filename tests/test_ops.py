@@ -7,8 +7,8 @@ kv_dim 2), gated MLP with I=6; bf16 (2 bytes) everywhere unless a test says othe
 from __future__ import annotations
 
 import pytest
-from conftest import tiny, tiny_moe
 
+from conftest import tiny, tiny_moe
 from llm_roofline import Workload
 from llm_roofline.dtypes import weight_bytes_per_element
 from llm_roofline.layers import forward_operators

@@ -162,7 +162,7 @@ def test_critical_seq_len_is_first_compute_bound_integer(
     s = critical_seq_len(d, P, W, b)
     R = P / W
     if s is None:
-        assert R >= 12 * d / b
+        assert 12 * d / b <= R
         return
     assert seed_phase_intensity(d, 1, s, b) >= R
     assert s == 0 or seed_phase_intensity(d, 1, s - 1, b) < R
