@@ -18,7 +18,14 @@ from llm_roofline.timing import Roofs
 
 LLAMA3_8B = Model("llama-3.1-8b", 128256, 4096, 32, 32, 8, 128, 14336)
 MIXTRAL = Model(
-    "mixtral-8x7b", 32000, 4096, 32, 32, 8, 128, 14336,
+    "mixtral-8x7b",
+    32000,
+    4096,
+    32,
+    32,
+    8,
+    128,
+    14336,
     moe=MoE(num_experts=8, experts_per_token=2, expert_intermediate_size=14336),
 )
 H100 = Hardware("H100 SXM", {"bf16": 989.4e12, "fp8": 1978.9e12}, 3.35e12, 80e9)
