@@ -2,11 +2,14 @@
 
 Run: .venv/bin/python benchmarks/bench_engine.py
 Prints the median and best time per call over several rounds (no file I/O is timed: the
-model and device are built first).
+model and device are built first). Operator lists are memoized per (model, pass), so a
+repeated call reuses them; the "new prompt each call" case defeats that and shows the cost
+of a configuration never seen before.
 """
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import time
 from collections.abc import Callable
@@ -44,10 +47,18 @@ def per_call_s(fn: Callable[[], object], rounds: int = 7, calls: int = 200) -> t
 
 def main() -> None:
     roofs = Roofs.of(H100, "bf16")
+    prompts = itertools.count(1000)  # a new prompt length per call: nothing is memoized
+
+    def cold() -> object:
+        return analyze(LLAMA3_8B, H100, Workload(prompt_len=next(prompts), output_len=256))
+
     cases = {
         "analyze(Llama-3.1-8B, H100, b1 p2048 o256)": lambda: analyze(LLAMA3_8B, H100, WORKLOAD),
+        "analyze(Llama-3.1-8B, H100), a new prompt each call": cold,
         "analyze(Mixtral-8x7B, H100, b32)": lambda: analyze(MIXTRAL, H100, Workload(batch_size=32)),
-        "  one pass's operator list": lambda: forward_operators(LLAMA3_8B, prefill_pass(WORKLOAD)),
+        "  one pass's operator list (not memoized)": lambda: forward_operators.__wrapped__(
+            LLAMA3_8B, prefill_pass(WORKLOAD)
+        ),
         "  one phase (operators + rows)": lambda: build_phase(
             forward_operators(LLAMA3_8B, prefill_pass(WORKLOAD)), roofs
         ),

@@ -121,7 +121,7 @@ def test_one_device_equals_the_single_device_report_exactly(make: type, workload
 def test_one_device_operators_are_the_forward_operators(make: type) -> None:
     m = make()
     for p in (prefill_pass(WORKLOADS[1]), decode_pass(WORKLOADS[1])):
-        assert stage_operators(m, Parallelism(), p, 0) == forward_operators(m, p)
+        assert stage_operators(m, Parallelism(), p, 0) == list(forward_operators(m, p))
 
 
 def test_single_device_json_has_no_parallelism_key_and_layouts_round_trip() -> None:

@@ -10,6 +10,8 @@ cost are built once and carry a count.
 
 from __future__ import annotations
 
+import functools
+
 from . import mla, ops
 from .model import LayerGroup, Model
 from .ops import OpCost, Pass
@@ -51,10 +53,16 @@ def layer_operators(m: Model, p: Pass, group: LayerGroup) -> list[OpCost]:
     return layer
 
 
-def forward_operators(m: Model, p: Pass) -> list[OpCost]:
-    """The whole pass: embed_tokens, every layer group (with its count), final_norm, lm_head."""
+@functools.lru_cache(maxsize=256)
+def forward_operators(m: Model, p: Pass) -> tuple[OpCost, ...]:
+    """The whole pass: embed_tokens, every layer group (with its count), final_norm, lm_head.
+
+    Pure, so memoized: an analysis asks for the same pass more than once (the decode step
+    doubles as a critical-batch and a request sample), and findings and sweeps re-analyse
+    with one field changed.
+    """
     pass_ops = [ops.embed_tokens(m, p)]
     for group in m.layer_groups:
         pass_ops += [op.times(group.count) for op in layer_operators(m, p, group)]
     pass_ops += [ops.norm("final_norm", m, p), ops.lm_head(m, p)]
-    return pass_ops
+    return tuple(pass_ops)
