@@ -5,6 +5,13 @@ FLOPs and bytes are affine in the context within a region (regions end where a s
 window fills), so its time max(FLOPs/peak, bytes/bandwidth) is the upper envelope of
 affine functions and its sum over the integer contexts has a closed form. Two passes per
 region give the exact sum (tested against the step-by-step sum).
+
+A measured efficiency table (``roofs.calibration``) breaks that assumption: an operator's
+calibrated time interpolates measured efficiencies in log(context) and adds a fixed
+overhead. The expected sum then adds the steps one by one when a region has at most
+``STEP_BY_STEP_LIMIT`` of them, and otherwise samples ``SAMPLED_CONTEXTS`` evenly spaced
+contexts and sums the piecewise-linear interpolant over every integer context (exact for
+the context-independent operators; the ideal sum keeps its closed form).
 """
 
 from __future__ import annotations
@@ -18,6 +25,9 @@ from .ops import OpCost, Pass
 from .report import Phase, Request
 from .timing import Roofs
 from .workload import Workload
+
+STEP_BY_STEP_LIMIT = 64  # regions of at most this many decode steps are summed exactly
+SAMPLED_CONTEXTS = 17  # contexts sampled in a longer region (both ends included)
 
 
 def sum_affine_max(lines: Sequence[tuple[float, float]], lo: int, hi: int) -> float:
@@ -57,6 +67,35 @@ def _op_lines(
     return lines
 
 
+def sum_sampled(xs: Sequence[int], ys: Sequence[float]) -> float:
+    """Σ over integers x in [xs[0], xs[-1]] of the piecewise-linear interpolant of (xs, ys).
+
+    Each segment [a, b) contributes Σ_{x=a}^{b-1} (ya + (yb − ya)·(x − a)/(b − a))
+    = (b − a)·ya + (yb − ya)·(b − a − 1)/2; the last point adds ys[-1].
+    """
+    total = ys[-1]
+    for (a, ya), (b, yb) in itertools.pairwise(zip(xs, ys, strict=True)):
+        total += (b - a) * ya + (yb - ya) * (b - a - 1) / 2
+    return total
+
+
+def _expected_step_s(m: Model, w: Workload, roofs: Roofs, context: int) -> float:
+    """Expected time of one decode step (1 new token per sequence) at ``context`` cached."""
+    return sum(
+        roofs.expected_s(op) * op.instances
+        for op in forward_operators(m, Pass.of(w, new=1, past=context))
+    )
+
+
+def sampled_decode_s(m: Model, w: Workload, roofs: Roofs, lo: int, hi: int) -> float:
+    """Expected decode time summed over contexts lo..hi: step by step, or sampled."""
+    n = hi - lo + 1
+    if n <= STEP_BY_STEP_LIMIT:
+        return sum(_expected_step_s(m, w, roofs, x) for x in range(lo, hi + 1))
+    xs = sorted({lo + round(i * (n - 1) / (SAMPLED_CONTEXTS - 1)) for i in range(SAMPLED_CONTEXTS)})
+    return sum_sampled(xs, [_expected_step_s(m, w, roofs, x) for x in xs])
+
+
 def decode_steps_s(
     m: Model, w: Workload, roofs: Roofs, first: int, last: int
 ) -> tuple[float, float]:
@@ -69,9 +108,14 @@ def decode_steps_s(
         hi = stop - 1
         ops_lo = forward_operators(m, Pass.of(w, new=1, past=lo))
         ops_hi = ops_lo if hi == lo else forward_operators(m, Pass.of(w, new=1, past=hi))
+        calibrated = roofs.calibration is not None
         for a, b in zip(ops_lo, ops_hi, strict=True):
-            expected += a.instances * sum_affine_max(_op_lines(a, b, lo, hi, roofs, True), lo, hi)
+            if not calibrated:
+                lines = _op_lines(a, b, lo, hi, roofs, True)
+                expected += a.instances * sum_affine_max(lines, lo, hi)
             ideal += a.instances * sum_affine_max(_op_lines(a, b, lo, hi, roofs, False), lo, hi)
+        if calibrated:
+            expected += sampled_decode_s(m, w, roofs, lo, hi)
     return expected, ideal
 
 

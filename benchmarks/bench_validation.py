@@ -1,0 +1,139 @@
+"""Measured vs predicted on real (random-weight) models: the project's accuracy targets.
+
+    .venv/bin/python benchmarks/bench_validation.py --profile docs/profiles/dev-cpu.json \
+        --threads 1 --out /tmp/validation
+
+For each model (default: qwen2.5-0.5b, smollm2-360m, llama-3.2-1b; weights of 250 MB and
+more, so they stream from DRAM), each dtype, prefill at batch 1 over the prompt lengths
+and decode over the batches and contexts, it times the reference PyTorch model and
+compares with the ideal roofline and the calibrated prediction of the profile. Targets,
+per dtype × phase: the ideal time never above the measured time; calibrated median
+|error| <= 10% and worst <= 25%. A report, not a test: it prints MISS rather than failing
+(unless --strict). Timings on a shared machine are noisy: run it on a quiet one, with
+--threads matching the profile's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from llm_roofline.hardware_catalog import resolve_hardware
+from llm_roofline.model_catalog import get_model
+from llm_roofline.validate import run_validation
+from llm_roofline.validate.compare import Row, summarize, validation
+from llm_roofline.validate.harness import TimingOptions, grid
+from llm_roofline.validate.render import render_markdown, render_table
+
+MEDIAN_TARGET, WORST_TARGET = 0.10, 0.25
+DEFAULT_MODELS = "qwen2.5-0.5b,smollm2-360m,llama-3.2-1b"
+
+
+def ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--profile", default="docs/profiles/dev-cpu.json")
+    p.add_argument("--models", default=DEFAULT_MODELS)
+    p.add_argument("--dtypes", default="fp32,bf16")
+    p.add_argument("--prompt-lens", default="128,512,2048")
+    p.add_argument("--batches", default="1,4,16")
+    p.add_argument("--context-lens", default="256,2048")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--min-repeats", type=int, default=2)
+    p.add_argument("--budget-s", type=float, default=15.0)
+    p.add_argument("--statistic", choices=("median", "min"), help="default: the profile's")
+    p.add_argument("--out", help="write OUT.json and OUT.md")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    return p.parse_args(argv)
+
+
+def _profile_statistic(path: str) -> str:
+    """The statistic the profile was measured with (median when it does not say)."""
+    try:
+        machine = json.loads(Path(path).read_text()).get("machine", {})
+    except (OSError, ValueError):
+        return "median"
+    return str(machine.get("statistic", "median"))
+
+
+def verdicts(rows: list[Row]) -> list[str]:
+    lines, missed = [], 0
+    for s in summarize(rows):
+        ok = (
+            s.ideal_never_above
+            and s.calibrated_median_abs_error <= MEDIAN_TARGET
+            and s.calibrated_worst_abs_error <= WORST_TARGET
+        )
+        missed += not ok
+        lines.append(
+            f"{'PASS' if ok else 'MISS'} {s.dtype:5s} {s.phase:7s} n={s.points:<3d} "
+            f"median {s.calibrated_median_abs_error:6.1%} (<= {MEDIAN_TARGET:.0%}) "
+            f"worst {s.calibrated_worst_abs_error:6.1%} (<= {WORST_TARGET:.0%}) "
+            f"ideal<=measured {'yes' if s.ideal_never_above else 'NO'}"
+        )
+    lines.append(f"{missed} target group(s) missed")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    hw = resolve_hardware(args.profile)
+    statistic = args.statistic or _profile_statistic(args.profile)
+    opts = TimingOptions(
+        device=args.device,
+        repeats=args.repeats,
+        min_repeats=args.min_repeats,
+        budget_s=args.budget_s,
+        threads=args.threads,
+        statistic=statistic,
+    )
+    rows: list[Row] = []
+    started = time.perf_counter()
+    for name in args.models.split(","):
+        m = get_model(name.strip())
+        points = grid(
+            args.dtypes.split(","),
+            ints(args.prompt_lens),
+            ints(args.batches),
+            ints(args.context_lens),
+        )
+        v = run_validation(
+            m,
+            hw,
+            points,
+            opts,
+            lambda p, t, m=m: print(f"  {m.name} {p} {t.measured_s * 1e3:.1f} ms", file=sys.stderr),
+        )
+        print(render_table(v), flush=True)
+        rows += v.rows
+    result = validation(
+        rows, {"profile": args.profile, "hardware": hw.name, "threads": args.threads}
+    )
+    errors = [abs(r.calibrated_error) for r in rows]
+    print(
+        f"\nall models: {len(rows)} points, calibrated median |error| {statistics.median(errors):.1%}, "
+        f"worst {max(errors):.1%}; {time.perf_counter() - started:.0f} s"
+    )
+    lines = verdicts(rows)
+    print("\n".join(lines))
+    if args.out:
+        Path(f"{args.out}.json").write_text(json.dumps(result.to_dict(), indent=1))
+        Path(f"{args.out}.md").write_text(
+            render_markdown(result) + "\n\n" + "\n".join(lines) + "\n"
+        )
+    return 1 if args.strict and not lines[-1].startswith("0 ") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""The torch kernels ``measure`` times, on a CPU or a CUDA device (imported only when used).
+
+Every factory returns ``call(i)``: one run of the kernel, the i-th of its series (weights
+rotate on i). Nothing here synchronizes or times; ``timer.median_time_s`` does, with
+``sync`` (``torch.cuda.synchronize`` on CUDA, nothing on the CPU).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+
+from ..model import Model
+from ..validate.blocks import apply_rope, attend, rms_norm, rope_tables, swiglu
+from ..validate.model import build_decoder
+from .plan import AttentionPlan
+
+Call = Callable[[int], object]
+TORCH_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class TorchBackend:
+    name = "torch"
+
+    def __init__(self, device: str, threads: int | None = None) -> None:
+        if threads:
+            torch.set_num_threads(threads)
+        self.device = torch.device(device)
+        self.is_cuda = self.device.type == "cuda"
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        with torch.inference_mode():
+            yield
+
+    def sync(self) -> None:
+        if self.is_cuda:
+            torch.cuda.synchronize(self.device)
+
+    def release(self) -> None:
+        gc.collect()
+        if self.is_cuda:
+            torch.cuda.empty_cache()
+
+    def _randn(self, *shape: int, dtype: str = "fp32") -> torch.Tensor:
+        return torch.randn(*shape, dtype=TORCH_DTYPES[dtype], device=self.device)
+
+    def gemm(self, n: int, dtype: str) -> Call:
+        """(n, n) @ (n, n)."""
+        a, b = self._randn(n, n, dtype=dtype), self._randn(n, n, dtype=dtype)
+        return lambda i: torch.mm(a, b)
+
+    def stream(self, nbytes: int) -> list[tuple[str, Call, float]]:
+        """STREAM-style fp32 kernels: (name, call, bytes counted) — read 1×, copy 2×, triad 3×."""
+        n = max(1024, nbytes // 4 // 1024 * 1024)
+        x = torch.ones(n, device=self.device)
+        y, z = torch.zeros_like(x), torch.full_like(x, 0.5)
+        matrix, ones = x.view(-1, 1024), torch.ones(1024, device=self.device)
+        return [
+            ("read", lambda i: torch.mv(matrix, ones), 4.0 * n),  # every element read once
+            ("copy", lambda i: y.copy_(x), 8.0 * n),
+            ("triad", lambda i: torch.add(x, z, alpha=3.0, out=y), 12.0 * n),
+        ]
+
+    def weights(self, d_in: int, d_out: int, dtype: str, copies: int) -> list[torch.Tensor]:
+        """``copies`` distinct (d_out, d_in) weights (nn.Linear layout)."""
+        first = self._randn(d_out, d_in, dtype=dtype).mul_(0.02)
+        return [first] + [first.clone() for _ in range(copies - 1)]
+
+    def linear(self, weights: list[torch.Tensor], tokens: int) -> Call:
+        """(tokens, d_in) @ (d_in, d_out), the i-th call on the (i mod copies)-th weight."""
+        w0 = weights[0]
+        x = torch.randn(tokens, w0.shape[1], dtype=w0.dtype, device=self.device)
+        n = len(weights)
+        return lambda i: torch.nn.functional.linear(x, weights[i % n])
+
+    def attention(
+        self, plan: AttentionPlan, dtype: str, batch: int, queries: int, keys: int
+    ) -> Call:
+        """The reference model's ``attend``: ``queries`` new tokens, ``keys`` in all."""
+        nq, nkv, hd = plan.heads, plan.kv_heads, plan.head_dim
+        start = keys - queries
+        q = self._randn(batch, queries, nq, hd, dtype=dtype).transpose(1, 2)
+        k = self._randn(batch, queries, nkv, hd, dtype=dtype).transpose(1, 2)
+        v = self._randn(batch, queries, nkv, hd, dtype=dtype).transpose(1, 2)
+        k_cache = self._randn(batch, nkv, keys, hd, dtype=dtype)
+        v_cache = self._randn(batch, nkv, keys, hd, dtype=dtype)
+        return lambda i: attend(q, k, v, k_cache, v_cache, start)
+
+    def elementwise(self, family: str, tokens: int, dims: tuple[int, int], dtype: str) -> Call:
+        """One element-wise kernel of the reference model over ``tokens`` rows."""
+        d, inter = dims
+        if family == "norm":
+            x, w = self._randn(1, tokens, d, dtype=dtype), self._randn(d, dtype=dtype)
+            return lambda i: rms_norm(x, w, 1e-5)
+        if family == "rotary":
+            hd = 64 if d >= 1024 else 32
+            nq, nkv = d // hd, max(1, d // hd // 4)
+            q = self._randn(1, tokens, nq, hd, dtype=dtype).transpose(1, 2)
+            k = self._randn(1, tokens, nkv, hd, dtype=dtype).transpose(1, 2)
+            cos, sin = rope_tables(tokens, hd, 1e4, TORCH_DTYPES[dtype], self.device)
+            return lambda i: (apply_rope(q, cos, sin), apply_rope(k, cos, sin))
+        if family == "act_fn":
+            g, u = (
+                self._randn(1, tokens, inter, dtype=dtype),
+                self._randn(1, tokens, inter, dtype=dtype),
+            )
+            return lambda i: swiglu(g, u)
+        if family == "residual":
+            a, b = self._randn(1, tokens, d, dtype=dtype), self._randn(1, tokens, d, dtype=dtype)
+            return lambda i: a + b
+        raise ValueError(f"unknown element-wise family {family!r}")
+
+    def decoder_step(self, m: Model, dtype: str) -> Call | None:
+        """One decode step (batch 1, 8 tokens cached) of the reference model built from ``m``."""
+        model = build_decoder(m, batch=1, max_len=16, dtype=TORCH_DTYPES[dtype], device=self.device)
+        tokens = torch.zeros(1, 1, dtype=torch.long, device=self.device)
+        return lambda i: model(tokens, 8)
+
+
+def torch_info(device: str) -> dict[str, Any]:
+    """What the profile's ``machine`` records about torch and the device."""
+    info: dict[str, Any] = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+    if device == "cuda":
+        props = torch.cuda.get_device_properties(0)
+        info["device"] = props.name
+        info["device_memory_bytes"] = int(props.total_memory)
+        info["cuda"] = torch.version.cuda
+    else:
+        info["device"] = "cpu"
+    return info
+
+
+def cuda_capabilities() -> tuple[bool, bool]:
+    """(cuda available, bf16 supported) as torch reports them."""
+    available = torch.cuda.is_available()
+    return available, bool(available and torch.cuda.is_bf16_supported())

@@ -1,0 +1,34 @@
+"""Run a real transformer and compare its measured times with the roofline predictions.
+
+``model``: a compact Llama-family decoder in PyTorch built from a ``Model`` (random
+weights); ``harness``: prefill and decode timings on a grid; ``compare``: measured vs
+predicted (ideal and calibrated) with the error of each. torch is imported only by the
+modules that need it, never by this package's import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..hardware import Hardware
+    from ..model import Model
+    from .compare import Validation
+    from .harness import Point, Timed, TimingOptions
+
+
+def run_validation(
+    m: Model,
+    hw: Hardware,
+    points: Sequence[Point],
+    opts: TimingOptions,
+    tick: Callable[[Point, Timed], None] | None = None,
+) -> Validation:
+    """Time every point on the real model, then compare with the predictions for ``hw``."""
+    from .compare import compare, validation
+    from .harness import describe, time_points
+
+    timed = time_points(m, points, opts, tick)
+    meta = {"model": m.name, "hardware": hw.name, "hardware_source": hw.source}
+    return validation(compare(m, hw, timed), meta | describe(opts))

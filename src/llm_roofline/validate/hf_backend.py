@@ -1,0 +1,108 @@
+"""The same timing points through Hugging Face ``transformers`` (optional; never downloads).
+
+A ``LlamaConfig`` (``Qwen2Config`` when the model has q/k/v biases) is built from the
+``Model`` and instantiated with random weights (``from_config``), SDPA attention. Decode
+points start from a ``DynamicCache`` filled with C zero tokens per layer and crop it back
+to C after every step, so each timed step runs at context C. transformers is not a test
+dependency of this project: everything here is imported only when this backend is asked
+for, and a missing install is reported as one error line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..model import Model
+from .harness import Point, Step, TimingOptions
+from .model import check_supported
+
+
+def _import() -> Any:
+    try:
+        import transformers  # type: ignore[import-not-found]  # optional, not a dependency
+    except ImportError:
+        raise ValueError(
+            "backend 'transformers' needs the transformers package (pip install transformers); "
+            "use --backend ours otherwise"
+        ) from None
+    return transformers
+
+
+def hf_config(m: Model) -> Any:
+    """A transformers config with the shape of ``m`` (no weights, no download)."""
+    check_supported(m)
+    tf = _import()
+    common = dict(
+        vocab_size=m.vocab_size,
+        hidden_size=m.hidden_size,
+        intermediate_size=m.intermediate_size,
+        num_hidden_layers=m.num_layers,
+        num_attention_heads=m.num_attention_heads,
+        num_key_value_heads=m.num_key_value_heads,
+        max_position_embeddings=m.max_position_embeddings or 32768,
+        tie_word_embeddings=m.tie_word_embeddings,
+        rms_norm_eps=1e-5,
+    )
+    if m.qkv_bias:  # Qwen2 is the Llama layout with q/k/v biases
+        config = tf.Qwen2Config(**common)
+    else:
+        config = tf.LlamaConfig(**common, attention_bias=False, mlp_bias=False)
+    config.head_dim = m.head_dim
+    return config
+
+
+def _zero_cache(tf: Any, m: Model, batch: int, context: int, dtype: Any, device: str) -> Any:
+    import torch
+
+    cache = tf.DynamicCache()
+    shape = (batch, m.num_key_value_heads, context, m.head_dim)
+    for layer in range(m.num_layers):
+        zeros = torch.zeros(shape, dtype=dtype, device=device)
+        cache.update(zeros, zeros.clone(), layer)
+    return cache
+
+
+def _prefill_step(model: Any, ids: Any) -> Step:
+    def step(i: int) -> object:
+        return model(input_ids=ids, use_cache=True, logits_to_keep=1)
+
+    return step
+
+
+def hf_steps(
+    m: Model, dtype: str, points: Sequence[Point], opts: TimingOptions
+) -> Iterable[tuple[Point, Step]]:
+    import torch
+
+    from ..measure.torch_backend import TORCH_DTYPES
+
+    tf = _import()
+    torch_dtype = TORCH_DTYPES[dtype]
+    torch.manual_seed(opts.seed)
+    config = hf_config(m)
+    model = tf.AutoModelForCausalLM.from_config(config, attn_implementation="sdpa")
+    model = model.to(device=opts.device, dtype=torch_dtype).eval()
+    for p in points:
+        if p.phase == "prefill":
+            ids = torch.randint(0, m.vocab_size, (p.batch, p.tokens), device=opts.device)
+            yield p, _prefill_step(model, ids)
+            continue
+        ids = torch.randint(0, m.vocab_size, (p.batch, 1), device=opts.device)
+        cache = _zero_cache(tf, m, p.batch, p.tokens, torch_dtype, opts.device)
+        positions = torch.full((p.batch, 1), p.tokens, device=opts.device)
+
+        def step(
+            i: int, ids: Any = ids, cache: Any = cache, pos: Any = positions, c: int = p.tokens
+        ) -> Any:
+            out = model(
+                input_ids=ids,
+                past_key_values=cache,
+                position_ids=pos,
+                use_cache=True,
+                logits_to_keep=1,
+            )
+            cache.crop(c)
+            return out
+
+        yield p, step

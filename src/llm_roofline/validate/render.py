@@ -1,0 +1,68 @@
+"""Text rendering of a ``Validation`` (JSON is ``Validation.to_dict``). Computes nothing."""
+
+from __future__ import annotations
+
+from .compare import Validation
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:10.2f}"
+
+
+def _pct(error: float) -> str:
+    return f"{error * 100:+7.1f}%"
+
+
+def render_table(v: Validation) -> str:
+    """Measured vs ideal vs calibrated (and flat-default) times, then the error summary."""
+    head = (
+        f"{'model':24s} {'dtype':5s} {'phase':7s} {'batch':>5s} {'tokens':>6s} "
+        f"{'measured ms':>11s} {'ideal ms':>10s} {'err':>8s} {'calib ms':>10s} {'err':>8s} "
+        f"{'flat ms':>10s} {'err':>8s}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in v.rows:
+        lines.append(
+            f"{r.model[:24]:24s} {r.dtype:5s} {r.phase:7s} {r.batch:5d} {r.tokens:6d} "
+            f"{_ms(r.measured_s):>11s} {_ms(r.ideal_s)} {_pct(r.ideal_error)} "
+            f"{_ms(r.calibrated_s)} {_pct(r.calibrated_error)} "
+            f"{_ms(r.flat_s)} {_pct(r.flat_error)}"
+        )
+    lines += ["", "summary (|error| of the calibrated prediction; ideal error should be <= 0):"]
+    for s in v.summary:
+        lines.append(
+            f"  {s.dtype:5s} {s.phase:7s} n={s.points:<3d} calibrated median {s.calibrated_median_abs_error:6.1%}"
+            f" worst {s.calibrated_worst_abs_error:6.1%} | flat-default median "
+            f"{s.flat_median_abs_error:6.1%} | ideal median {s.ideal_median_error:+6.1%}"
+            f"{'' if s.ideal_never_above else '  IDEAL ABOVE MEASURED'}"
+        )
+    return "\n".join(lines)
+
+
+def render_markdown(v: Validation) -> str:
+    """The same as a Markdown table (for docs and the GPU check's output)."""
+    lines = [
+        "| model | dtype | phase | batch | tokens | measured ms | ideal ms (err) "
+        "| calibrated ms (err) | flat-default ms (err) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in v.rows:
+        lines.append(
+            f"| {r.model} | {r.dtype} | {r.phase} | {r.batch} | {r.tokens} "
+            f"| {r.measured_s * 1e3:.2f} | {r.ideal_s * 1e3:.2f} ({r.ideal_error:+.1%}) "
+            f"| {r.calibrated_s * 1e3:.2f} ({r.calibrated_error:+.1%}) "
+            f"| {r.flat_s * 1e3:.2f} ({r.flat_error:+.1%}) |"
+        )
+    lines += [
+        "",
+        "| dtype | phase | points | calibrated median abs err | worst | flat-default median "
+        "| ideal median err | ideal <= measured |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for s in v.summary:
+        lines.append(
+            f"| {s.dtype} | {s.phase} | {s.points} | {s.calibrated_median_abs_error:.1%} "
+            f"| {s.calibrated_worst_abs_error:.1%} | {s.flat_median_abs_error:.1%} "
+            f"| {s.ideal_median_error:+.1%} | {'yes' if s.ideal_never_above else 'NO'} |"
+        )
+    return "\n".join(lines)
