@@ -12,16 +12,15 @@ from conftest import tiny, tiny_moe
 from llm_roofline import Workload
 from llm_roofline.dtypes import weight_bytes_per_element
 from llm_roofline.layers import forward_operators
+from llm_roofline.moe import distinct_experts, moe_ops
 from llm_roofline.ops import (
     Pass,
     act_fn,
     attended_pairs,
     attention_ops,
-    distinct_experts,
     embed_tokens,
     linear,
     lm_head,
-    moe_ops,
     norm,
     residual,
     rotary_emb,

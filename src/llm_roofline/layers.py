@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 
-from . import mla, ops
+from . import mla, moe, ops
 from .model import LayerGroup, Model
 from .ops import OpCost, Pass
 
@@ -46,7 +46,7 @@ def layer_operators(m: Model, p: Pass, group: LayerGroup) -> list[OpCost]:
         layer.append(ops.norm("pre_feedforward_layernorm", m, p))
     elif m.norms_per_layer >= 2:
         layer.append(ops.norm("post_attention_layernorm", m, p))
-    layer += ops.moe_ops(m, p) if group.moe else ops.mlp_ops(m, p)
+    layer += moe.moe_ops(m, p) if group.moe else ops.mlp_ops(m, p)
     if m.norms_per_layer == 4:
         layer.append(ops.norm("post_feedforward_layernorm", m, p))
     layer.append(ops.residual("mlp_residual", m, p))

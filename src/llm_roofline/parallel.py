@@ -17,7 +17,7 @@ Layout (the conventions of vLLM / Megatron-LM; docs/PARALLELISM.md has the formu
   e/t data-parallel replicas of t-way tensor parallelism (DeepSeek's "DP attention" when t=1),
   each replica holding ⌈B/(e/t)⌉ of the sequences. Every device dispatches its share of the
   tokens (T/e) to the experts' owners and gets the results back: two all-to-alls
-  (``moe_dispatch``, ``moe_combine``). Routing is assumed uniform (as in ops.distinct_experts).
+  (``moe_dispatch``, ``moe_combine``). Routing is assumed uniform (as in moe.distinct_experts).
 
 Communication operators carry the bytes one device *sends* (``OpCost.comm_bytes``), timed over
 ``Hardware.interconnect_bytes_per_s``, which the catalog stores per direction (each device
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from . import checks, layers, ops
+from . import checks, layers, moe, ops
 from .model import LayerGroup, Model
 from .ops import COMMUNICATION, OpCost, Pass
 
@@ -187,7 +187,7 @@ def expert_parallel_experts(m: Model, p_sys: Pass, par: Parallelism) -> OpCost:
     weight traffic, parameters and activations are those of ops.moe_ops over all T tokens,
     divided by e (the combine counts the T/e tokens each device is home to).
     """
-    experts = ops.moe_ops(m, p_sys)[1]  # moe_ops: router, routed experts, [shared experts]
+    experts = moe.moe_ops(m, p_sys)[1]  # moe_ops: router, routed experts, [shared experts]
     e = par.expert
     return experts._replace(
         flops=experts.flops / e,
@@ -218,7 +218,7 @@ def device_layer(m: Model, par: Parallelism, p_sys: Pass, group: LayerGroup) -> 
     # [post_feedforward_layernorm], mlp_residual (see layers.py).
     attn_end = 1 + len(layers.attention_block(shard, p, group.window))
     mlp_end = len(layer) - (2 if shard.norms_per_layer == 4 else 1)
-    mlp_start = mlp_end - len(ops.moe_ops(shard, p) if group.moe else ops.mlp_ops(shard, p))
+    mlp_start = mlp_end - len(moe.moe_ops(shard, p) if group.moe else ops.mlp_ops(shard, p))
     mlp = layer[mlp_start:mlp_end]
     if group.moe and par.expert > 1:
         home = p_sys.tokens / par.stage_devices  # tokens each device dispatches
