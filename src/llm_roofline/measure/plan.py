@@ -52,7 +52,7 @@ def powers_of_two(last: int) -> tuple[int, ...]:
 
 
 def full_plan(llc_bytes: int) -> Plan:
-    """The sweep behind a usable profile (about a minute or two on a 2-core CPU)."""
+    """The sweep behind a usable profile (a few minutes per pass on one CPU core)."""
     return Plan(
         gemm_sizes=(1024, 2048, 4096),
         stream_bytes=max(512 * MiB, 2 * llc_bytes),

@@ -63,6 +63,17 @@ def _zero_cache(tf: Any, m: Model, batch: int, context: int, dtype: Any, device:
     return cache
 
 
+def _crop_to(cache: Any, length: int) -> None:
+    """Drop the tokens past ``length`` (crop(length) before transformers 5, crop(-n) since)."""
+    extra = int(cache.get_seq_length()) - length
+    if extra <= 0:
+        return
+    try:
+        cache.crop(-extra)
+    except (ValueError, TypeError):
+        cache.crop(length)
+
+
 def _prefill_step(model: Any, ids: Any) -> Step:
     def step(i: int) -> object:
         return model(input_ids=ids, use_cache=True, logits_to_keep=1)
@@ -102,7 +113,7 @@ def hf_steps(
                 use_cache=True,
                 logits_to_keep=1,
             )
-            cache.crop(c)
+            _crop_to(cache, c)
             return out
 
         yield p, step
