@@ -14,9 +14,11 @@ from .dtypes import COMPUTE_DTYPES
 
 # Default achievable fractions of peak for the "expected" estimate. Chosen from the
 # published measured runs in docs/CALIBRATION.md (shared/data/calibration_measurements.json):
-# decode MBU of tuned engines (gpt-fast, LMDeploy, FasterTransformer, llama.cpp on
-# GPUs) has a median near 0.70; prefill MFU of LMDeploy and FasterTransformer at
-# 2048 tokens lies between 0.66 and 0.73.
+# measured against our own ideal (weights + KV + activations), 16-bit decode runs of tuned
+# engines reach 0.65-0.82 of the bandwidth roof (median 0.675; 0.65 over all 14 decode runs,
+# quantized ones included: their dequantizing kernels reach less); prefill runs of LMDeploy
+# reach 0.68-0.75 of the compute roof. 0.70 describes a tuned 16-bit engine; expect
+# quantized decode to be slower than this estimate (docs/CALIBRATION.md has every run).
 DEFAULT_COMPUTE_EFFICIENCY = 0.70
 DEFAULT_BANDWIDTH_EFFICIENCY = 0.70
 
