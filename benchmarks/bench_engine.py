@@ -14,24 +14,16 @@ import statistics
 import time
 from collections.abc import Callable
 
-from llm_roofline import Hardware, Model, MoE, Workload, analyze
+from llm_roofline import Workload, analyze
 from llm_roofline.analysis import build_phase, prefill_pass
+from llm_roofline.hardware_catalog import get_hardware
 from llm_roofline.layers import forward_operators
+from llm_roofline.model_catalog import get_model
 from llm_roofline.timing import Roofs
 
-LLAMA3_8B = Model("llama-3.1-8b", 128256, 4096, 32, 32, 8, 128, 14336)
-MIXTRAL = Model(
-    "mixtral-8x7b",
-    32000,
-    4096,
-    32,
-    32,
-    8,
-    128,
-    14336,
-    moe=MoE(num_experts=8, experts_per_token=2, expert_intermediate_size=14336),
-)
-H100 = Hardware("H100 SXM", {"bf16": 989.4e12, "fp8": 1978.9e12}, 3.35e12, 80e9)
+LLAMA3_8B = get_model("llama-3.1-8b")  # presets are read here, before any timing
+MIXTRAL = get_model("mixtral-8x7b")
+H100 = get_hardware("h100-sxm")
 WORKLOAD = Workload(batch_size=1, prompt_len=2048, output_len=256)
 
 

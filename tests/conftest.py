@@ -163,3 +163,12 @@ ALL_MODELS = [
     tiny,
     tiny_moe,
 ]
+
+
+def assert_usage_error(code: int, err: str, *needles: str) -> None:
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "error:" in lines[0] and "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import assert_usage_error
 from llm_roofline import analyze
 from llm_roofline.cli import main
 from llm_roofline.hardware_catalog import get_hardware
@@ -33,15 +34,6 @@ def run_module(*args: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         env=env,
     )
-
-
-def assert_usage_error(code: int, err: str, *needles: str) -> None:
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "error:" in lines[0] and "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0]
 
 
 # ---- the default ------------------------------------------------------------------------

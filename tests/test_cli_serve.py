@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import assert_usage_error
 from llm_roofline import analyze
 from llm_roofline.cli import main
 from llm_roofline.hardware_catalog import get_hardware
@@ -27,15 +28,6 @@ BASE = [
     "--output-len",
     "32",
 ]
-
-
-def assert_usage_error(code: int, err: str, *needles: str) -> None:
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "error:" in lines[0] and "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0]
 
 
 def test_table(capsys: Capture) -> None:

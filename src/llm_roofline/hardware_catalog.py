@@ -31,6 +31,19 @@ from typing import Any, NamedTuple
 from . import checks, units
 from .dtypes import COMPUTE_DTYPES, normalize
 from .hardware import Hardware
+from .hardware_overrides import HardwareOverrides, apply_overrides, parse_peak_assignment
+
+__all__ = [
+    "HardwareOverrides",
+    "apply_overrides",
+    "get_hardware",
+    "hardware_record",
+    "list_hardware",
+    "load_hardware_file",
+    "parse_peak_assignment",
+    "preset_ids",
+    "resolve_hardware",
+]
 
 PROFILE_KIND = "llm-roofline/hardware-profile/v1"
 SOURCE_FIELDS = (
@@ -321,74 +334,6 @@ def load_hardware_file(path: str | os.PathLike[str]) -> Hardware:
     if "id" in data:
         _text(origin, "id", data["id"])
     return _build(data, origin, preset=False)
-
-
-@dataclasses.dataclass(frozen=True)
-class HardwareOverrides:
-    """Replacement figures, each an SI number or a human-unit string ("3 TB/s", "989T")."""
-
-    peak_flops_per_s: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    bandwidth_bytes_per_s: Any = None
-    memory_bytes: Any = None
-    interconnect_bytes_per_s: Any = None
-    compute_efficiency: float | None = None
-    bandwidth_efficiency: float | None = None
-
-
-def parse_peak_assignment(text: str) -> tuple[str, float]:
-    """'bf16=989.4T' -> ('bf16', 9.894e14), for a CLI flag such as ``--peak``."""
-    dtype, sep, value = text.partition("=") if isinstance(text, str) else ("", "", "")
-    if not sep or not dtype.strip():
-        raise ValueError(f"peak override must look like 'bf16=989.4T', got {text!r}")
-    canonical = normalize("peak override dtype", dtype, COMPUTE_DTYPES)
-    return canonical, units.parse_flops_per_s(f"peak_flops_per_s.{canonical}", value)
-
-
-def apply_overrides(
-    hardware: Hardware, overrides: HardwareOverrides | Mapping[str, Any]
-) -> Hardware:
-    """A copy of ``hardware`` with the given figures replaced (and named in its notes)."""
-    if isinstance(overrides, Mapping):
-        known = {f.name for f in dataclasses.fields(HardwareOverrides)}
-        for key in overrides:
-            if key not in known:
-                raise ValueError(
-                    f"unknown hardware override {key!r}; known: {', '.join(sorted(known))}"
-                )
-        overrides = HardwareOverrides(**overrides)
-    if not isinstance(overrides.peak_flops_per_s, Mapping):
-        raise ValueError(
-            f"peak overrides must map dtypes to FLOP/s, got {overrides.peak_flops_per_s!r}"
-        )
-    peaks = dict(hardware.peak_flops_per_s)
-    changed: dict[str, Any] = {}
-    for dtype, value in overrides.peak_flops_per_s.items():
-        canonical = normalize("peak override dtype", dtype, COMPUTE_DTYPES)
-        peaks[canonical] = units.parse_flops_per_s(f"peak_flops_per_s.{canonical}", value)
-        changed[f"peak_flops_per_s.{canonical}"] = value
-    updates: dict[str, Any] = {"peak_flops_per_s": peaks}
-    parsers = {
-        "bandwidth_bytes_per_s": units.parse_bytes_per_s,
-        "memory_bytes": units.parse_bytes,
-        "interconnect_bytes_per_s": units.parse_bytes_per_s,
-    }
-    for field, parse in parsers.items():
-        value = getattr(overrides, field)
-        if value is not None:
-            updates[field] = parse(field, value)
-            changed[field] = value
-    for field in ("compute_efficiency", "bandwidth_efficiency"):
-        value = getattr(overrides, field)
-        if value is not None:
-            updates[field] = value
-            changed[field] = value
-    if changed:
-        listed = ", ".join(f"{field}={value}" for field, value in changed.items())
-        updates["notes"] = f"{hardware.notes} User overrides: {listed}.".strip()
-    try:
-        return dataclasses.replace(hardware, **updates)
-    except TypeError as error:
-        raise ValueError(str(error)) from None
 
 
 def resolve_hardware(
