@@ -24,7 +24,7 @@ from pathlib import Path
 
 from llm_roofline.hardware_catalog import resolve_hardware
 from llm_roofline.model_catalog import get_model
-from llm_roofline.validate import run_validation
+from llm_roofline.validate import run_validations
 from llm_roofline.validate.compare import Row, summarize, validation
 from llm_roofline.validate.harness import TimingOptions, grid
 from llm_roofline.validate.render import render_markdown, render_table
@@ -100,21 +100,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows: list[Row] = []
     started = time.perf_counter()
-    for name in args.models.split(","):
-        m = get_model(name.strip())
-        points = grid(
-            args.dtypes.split(","),
-            ints(args.prompt_lens),
-            ints(args.batches),
-            ints(args.context_lens),
-        )
-        v = run_validation(
-            m,
-            hw,
-            points,
-            opts,
-            lambda p, t, m=m: print(f"  {m.name} {p} {t.measured_s * 1e3:.1f} ms", file=sys.stderr),
-        )
+    points = grid(
+        args.dtypes.split(","), ints(args.prompt_lens), ints(args.batches), ints(args.context_lens)
+    )
+    groups = [(get_model(name.strip()), points) for name in args.models.split(",")]
+    for v in run_validations(
+        groups,
+        hw,
+        opts,
+        lambda m, p, t: print(f"  {m.name} {p} {t.measured_s * 1e3:.1f} ms", file=sys.stderr),
+    ):
         print(render_table(v), flush=True)
         rows += v.rows
     result = validation(

@@ -26,7 +26,7 @@ from llm_roofline.measure.probes import (
     probe_model,
 )
 from llm_roofline.measure.profile import smooth
-from llm_roofline.measure.sweeps import step_count
+from llm_roofline.measure.sweeps import back_to_back, calls_per_run, step_count
 from llm_roofline.measure.timer import contended, median_time_s, other_cpu_s
 from llm_roofline.model_catalog import get_model
 
@@ -140,6 +140,20 @@ def test_timer_syncs_warms_up_and_respects_the_budget() -> None:
     calls.clear()
     t = median_time_s(calls.append, lambda: None, warmup=0, repeats=50, budget_s=0.0)
     assert len(t.times_s) == 3  # the minimum, then the budget stops it
+
+
+def test_fast_linear_calls_are_timed_a_rotation_at_a_time() -> None:
+    assert calls_per_run(1, copies=145) == 145  # memory-bound: one pass over the copies
+    assert calls_per_run(64, copies=500) == 200  # capped
+    assert calls_per_run(128, copies=145) == 1  # compute-bound: one call a run
+    assert calls_per_run(1, copies=2) == 2
+    seen: list[int] = []
+    run = back_to_back(seen.append, 3)
+    run(0)
+    run(1)
+    assert seen == [0, 1, 2, 3, 4, 5]  # consecutive copies, never the same one twice in a row
+    single = seen.append
+    assert back_to_back(single, 1) is single
 
 
 def test_contention_is_other_processes_cpu_time() -> None:

@@ -11,7 +11,7 @@ import pytest
 from llm_roofline import Hardware, Model, MoE
 from llm_roofline.cli import main
 from llm_roofline.validate.compare import Row, compare, flat_hardware, summarize, validation
-from llm_roofline.validate.harness import Point, Timed, grid
+from llm_roofline.validate.harness import Point, Timed, build_bytes, grid, pack_builds
 from llm_roofline.validate.render import render_markdown, render_table
 
 try:
@@ -100,6 +100,22 @@ def test_unsupported_models_are_rejected_with_the_feature() -> None:
         check_supported(tiny(norm="layernorm"))
 
 
+def test_build_bytes_and_packing_by_hand() -> None:
+    m = tiny()  # 74,176 parameters; 2 layers, KV width 2 heads x 16 = 32
+    decode = [Point("decode", "fp32", 2, 8), Point("decode", "fp32", 1, 8)]
+    # weights 74,176 x 4 B + KV 2 layers x (K, V) x 32 x 4 B x batch 2 x 9 positions
+    assert build_bytes(m, decode) == 74_176 * 4 + 2 * 2 * 32 * 4 * 2 * 9 == 305_920
+    assert build_bytes(m, decode, per_point_caches=True) == 305_920 + 9_216  # one per point
+    prefill = [Point("prefill", "bf16", 1, 16)]
+    # weights 74,176 x 2 B + KV 2 x 2 x 32 x 2 B x 1 x 17 + 16 tokens x (4 x 96 + 8 x 64) x 4 B
+    assert build_bytes(m, prefill) == 148_352 + 4_352 + 57_344
+    builds = [(0, m, decode), (0, m, prefill), (1, m, decode)]
+    packs = pack_builds(builds, budget_bytes=600_000)
+    assert [[b[2] is decode for b in pack] for pack in packs] == [[True, False], [True]]
+    assert len(pack_builds(builds, budget_bytes=None)) == 3  # unknown memory: one at a time
+    assert len(pack_builds(builds, budget_bytes=1.0)) == 3  # too big: each goes alone
+
+
 # ---- with torch --------------------------------------------------------------------------------
 
 
@@ -159,6 +175,28 @@ def test_end_to_end_on_a_tiny_model() -> None:
         ("bf16", "decode"),
     }
     assert v.to_dict()["meta"]["threads"] == 1
+
+
+@needs_torch
+def test_several_models_share_rounds_and_keep_their_order() -> None:
+    from llm_roofline.validate import run_validations
+    from llm_roofline.validate.harness import TimingOptions
+
+    other = Model("tiny-qwen", 101, 48, 1, 3, 1, 16, 64, qkv_bias=True)
+    points = grid(["fp32"], [8], [1], [16])
+    seen: list[tuple[str, Point]] = []
+    opts = TimingOptions(warmup=1, repeats=2, threads=1)
+    results = run_validations(
+        [(tiny(), points), (other, points[::-1])],
+        device(),
+        opts,
+        lambda m, p, t: seen.append((m.name, p)),
+    )
+    assert [v.meta["model"] for v in results] == ["tiny-llama", "tiny-qwen"]
+    assert [(r.phase, r.tokens) for r in results[0].rows] == [("prefill", 8), ("decode", 16)]
+    assert [(r.phase, r.tokens) for r in results[1].rows] == [("decode", 16), ("prefill", 8)]
+    assert set(seen) == {(name, p) for name in ("tiny-llama", "tiny-qwen") for p in points}
+    assert len(seen) == 4
 
 
 def _tiny_config(tmp_path: Path) -> Path:
@@ -225,21 +263,6 @@ def test_cli_validate_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def test_cli_validate_rejects_unsupported_models(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--model", "mixtral-8x7b", "--hardware", "h100-sxm"]) == 2
     assert "moe" in capsys.readouterr().err
-
-
-def test_transformers_backend_is_optional(capsys: pytest.CaptureFixture[str]) -> None:
-    try:
-        import transformers  # noqa: F401
-    except ImportError:
-        from llm_roofline.validate.hf_backend import hf_config
-
-        with pytest.raises(ValueError, match="needs the transformers package"):
-            hf_config(tiny())
-        return
-    from llm_roofline.validate.hf_backend import hf_config
-
-    config = hf_config(tiny(qkv_bias=True))
-    assert type(config).__name__ == "Qwen2Config" and config.head_dim == 16
 
 
 def test_published_runs_never_beat_our_ideal() -> None:

@@ -87,12 +87,13 @@ class NumpyBackend:
         return lambda i: x @ weights[i % n].T
 
     def attention(
-        self, plan: AttentionPlan, dtype: str, batch: int, queries: int, keys: int
+        self, plan: AttentionPlan, dtype: str, batch: int, queries: int, keys: int, copies: int = 1
     ) -> Call:
         nq, nkv, hd = plan.heads, plan.kv_heads, plan.head_dim
         q = self._randn(batch, nkv, nq // nkv * queries, hd)
-        k, v = self._randn(batch, nkv, keys, hd), self._randn(batch, nkv, keys, hd)
-        return lambda i: _attention(q, k, v, causal=queries > 1)
+        first = self._randn(2, batch, nkv, keys, hd)
+        kv = [first] + [first.copy() for _ in range(copies - 1)]
+        return lambda i: _attention(q, kv[i % copies][0], kv[i % copies][1], causal=queries > 1)
 
     def elementwise(self, family: str, tokens: int, dims: tuple[int, int], dtype: str) -> Call:
         d, inter = dims

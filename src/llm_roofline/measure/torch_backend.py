@@ -79,17 +79,18 @@ class TorchBackend:
         return lambda i: torch.nn.functional.linear(x, weights[i % n])
 
     def attention(
-        self, plan: AttentionPlan, dtype: str, batch: int, queries: int, keys: int
+        self, plan: AttentionPlan, dtype: str, batch: int, queries: int, keys: int, copies: int = 1
     ) -> Call:
-        """The reference model's ``attend``: ``queries`` new tokens, ``keys`` in all."""
+        """The reference model's ``attend``: ``queries`` new tokens, ``keys`` in all; call i
+        uses KV cache copy i mod ``copies``."""
         nq, nkv, hd = plan.heads, plan.kv_heads, plan.head_dim
         start = keys - queries
         q = self._randn(batch, queries, nq, hd, dtype=dtype).transpose(1, 2)
         k = self._randn(batch, queries, nkv, hd, dtype=dtype).transpose(1, 2)
         v = self._randn(batch, queries, nkv, hd, dtype=dtype).transpose(1, 2)
-        k_cache = self._randn(batch, nkv, keys, hd, dtype=dtype)
-        v_cache = self._randn(batch, nkv, keys, hd, dtype=dtype)
-        return lambda i: attend(q, k, v, k_cache, v_cache, start)
+        first = self._randn(2, batch, nkv, keys, hd, dtype=dtype)
+        caches = [first] + [first.clone() for _ in range(copies - 1)]
+        return lambda i: attend(q, k, v, caches[i % copies][0], caches[i % copies][1], start)
 
     def elementwise(self, family: str, tokens: int, dims: tuple[int, int], dtype: str) -> Call:
         """One element-wise kernel of the reference model over ``tokens`` rows."""

@@ -32,3 +32,20 @@ def run_validation(
     timed = time_points(m, points, opts, tick)
     meta = {"model": m.name, "hardware": hw.name, "hardware_source": hw.source}
     return validation(compare(m, hw, timed), meta | describe(opts))
+
+
+def run_validations(
+    groups: Sequence[tuple[Model, Sequence[Point]]],
+    hw: Hardware,
+    opts: TimingOptions,
+    tick: Callable[[Model, Point, Timed], None] | None = None,
+) -> list[Validation]:
+    """``run_validation`` for several models, timed in shared rounds (``time_models``)."""
+    from .compare import compare, validation
+    from .harness import describe, time_models
+
+    out = []
+    for (m, _), timed in zip(groups, time_models(groups, opts, tick), strict=True):
+        meta = {"model": m.name, "hardware": hw.name, "hardware_source": hw.source}
+        out.append(validation(compare(m, hw, timed), meta | describe(opts)))
+    return out

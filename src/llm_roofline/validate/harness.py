@@ -12,8 +12,10 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from ..dtypes import bytes_per_element
 from ..measure.allocator import keep_freed_memory
 from ..measure.timer import summarize, timed_call
 from ..model import Model
@@ -109,11 +111,25 @@ def time_points(
     opts: TimingOptions,
     tick: Callable[[Point, Timed], None] | None = None,
 ) -> list[Timed]:
-    """Every point timed ``opts.repeats`` times, one model build per dtype.
+    """Every point of one model timed ``opts.repeats`` times (see ``time_models``)."""
+    on_point = None if tick is None else (lambda _m, p, t: tick(p, t))
+    return time_models([(m, points)], opts, on_point)[0]
 
-    Repeats run in rounds (every point once per round, after a warm-up of each), so the
-    runs of one point are spread over the whole measurement: on a host whose speed drifts
-    with other tenants' load, no point is measured only in a slow (or a fast) spell.
+
+def time_models(
+    groups: Sequence[tuple[Model, Sequence[Point]]],
+    opts: TimingOptions,
+    tick: Callable[[Model, Point, Timed], None] | None = None,
+    memory_bytes: float | None = None,
+) -> list[list[Timed]]:
+    """The points of each model, timed in rounds over as many models and dtypes at once as
+    fit in memory; one list of results per model, in its points' order.
+
+    A round runs every point once (after a warm-up of each), so the runs of one point are
+    spread over the whole measurement: on a host whose speed drifts with other tenants'
+    load for minutes at a time, no point (and no model) is measured only in a slow (or a
+    fast) spell. The (model, dtype) builds that share rounds are packed into
+    ``MEMORY_SHARE`` of the free memory (``memory_bytes``, read from the OS when None).
     """
     import torch
 
@@ -124,21 +140,84 @@ def time_points(
     sync: Callable[[], None] = (
         (lambda: torch.cuda.synchronize()) if opts.device == "cuda" else (lambda: None)
     )
-    results = []
-    for dtype in dict.fromkeys(p.dtype for p in points):
-        chosen = [p for p in points if p.dtype == dtype]
+    builds = [
+        (k, m, [p for p in points if p.dtype == dtype])
+        for k, (m, points) in enumerate(groups)
+        for dtype in dict.fromkeys(p.dtype for p in points)
+    ]
+    free = memory_bytes if memory_bytes is not None else free_memory_bytes(opts.device)
+    timed: dict[tuple[int, Point], Timed] = {}
+    budget = MEMORY_SHARE * free if free else None
+    for pack in pack_builds(builds, budget, per_point_caches=opts.backend == "transformers"):
         with torch.inference_mode():
-            steps = list(_steps(m, dtype, chosen, opts))
-            timed = _rounds(steps, sync, opts)
-        for t in timed:
-            results.append(t)
+            steps = [
+                (k, point, step)
+                for k, m, chosen in pack
+                for point, step in _steps(m, chosen[0].dtype, chosen, opts)
+            ]
+            results = _rounds([(p, step) for _, p, step in steps], sync, opts)
+        for (k, point, _), t in zip(steps, results, strict=True):
+            timed[(k, point)] = t
             if tick is not None:
-                tick(t.point, t)
+                tick(groups[k][0], point, t)
         del steps
         gc.collect()
         if opts.device == "cuda":
             torch.cuda.empty_cache()
-    return results
+    return [[timed[(k, p)] for p in points] for k, (_, points) in enumerate(groups)]
+
+
+MEMORY_SHARE = 0.6  # of the free memory, for the builds timed side by side
+
+
+def build_bytes(m: Model, points: Sequence[Point], per_point_caches: bool = False) -> float:
+    """What one (model, dtype) build holds: weights, the KV cache at the largest batch and
+    length (transformers: one per decode point, each counted at that size), and the
+    largest prefill's activations (a few (T, I) fp32-sized tensors)."""
+    dtype_bytes = bytes_per_element(points[0].dtype)
+    weights = m.parameter_count * dtype_bytes
+    max_batch = max(p.batch for p in points)
+    max_len = max(p.tokens + 1 for p in points)
+    kv = m.num_layers * 2 * m.kv_dim * dtype_bytes * max_batch * max_len
+    prefill = max((p.batch * p.tokens for p in points if p.phase == "prefill"), default=0)
+    activations = prefill * (4 * m.intermediate_size + 8 * m.hidden_size) * 4
+    caches = sum(1 for p in points if p.phase == "decode") if per_point_caches else 1
+    return weights + kv * max(1, caches) + activations
+
+
+def pack_builds(
+    builds: Sequence[tuple[int, Model, list[Point]]],
+    budget_bytes: float | None,
+    per_point_caches: bool = False,
+) -> list[list[tuple[int, Model, list[Point]]]]:
+    """Consecutive builds grouped while their ``build_bytes`` fit the budget (a build
+    larger than the budget goes alone); one build per pack when the budget is unknown."""
+    packs: list[list[tuple[int, Model, list[Point]]]] = []
+    used = 0.0
+    for build in builds:
+        size = build_bytes(build[1], build[2], per_point_caches)
+        if packs and budget_bytes is not None and used + size <= budget_bytes:
+            packs[-1].append(build)
+            used += size
+        else:
+            packs.append([build])
+            used = size
+    return packs
+
+
+def free_memory_bytes(device: str) -> float | None:
+    """Free memory of the device: CUDA's free bytes, or Linux's MemAvailable; None if unknown."""
+    if device == "cuda":
+        import torch
+
+        return float(torch.cuda.mem_get_info()[0])
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return float(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
 
 
 def _rounds(

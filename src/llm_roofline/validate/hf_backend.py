@@ -1,26 +1,28 @@
 """The same timing points through Hugging Face ``transformers`` (optional; never downloads).
 
 A ``LlamaConfig`` (``Qwen2Config`` when the model has q/k/v biases) is built from the
-``Model`` and instantiated with random weights (``from_config``), SDPA attention. Decode
-points start from a ``DynamicCache`` filled with C zero tokens per layer and crop it back
-to C after every step, so each timed step runs at context C. transformers is not a test
-dependency of this project: everything here is imported only when this backend is asked
-for, and a missing install is reported as one error line.
+``Model`` with the reference model's rotary base and norm epsilon, and instantiated with
+random weights (``from_config``), SDPA attention: given the same weights it computes the
+same logits as ``validate.model`` (tested). Decode points start from a ``DynamicCache``
+filled with C zero tokens per layer and crop it back to C after every step, so each timed
+step runs at context C. transformers is optional: everything here is imported only when
+this backend is asked for, and a missing install is reported as one error line.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..model import Model
 from .harness import Point, Step, TimingOptions
-from .model import check_supported
+from .model import NORM_EPS, ROPE_THETA, check_supported
 
 
 def _import() -> Any:
     try:
-        import transformers  # type: ignore[import-not-found]  # optional, not a dependency
+        import transformers  # optional: the hf extra
     except ImportError:
         raise ValueError(
             "backend 'transformers' needs the transformers package (pip install transformers); "
@@ -42,14 +44,42 @@ def hf_config(m: Model) -> Any:
         num_key_value_heads=m.num_key_value_heads,
         max_position_embeddings=m.max_position_embeddings or 32768,
         tie_word_embeddings=m.tie_word_embeddings,
-        rms_norm_eps=1e-5,
+        rms_norm_eps=NORM_EPS,
     )
     if m.qkv_bias:  # Qwen2 is the Llama layout with q/k/v biases
         config = tf.Qwen2Config(**common)
     else:
         config = tf.LlamaConfig(**common, attention_bias=False, mlp_bias=False)
     config.head_dim = m.head_dim
+    if isinstance(getattr(config, "rope_parameters", None), dict):  # transformers >= 5
+        config.rope_parameters = {"rope_type": "default", "rope_theta": ROPE_THETA}
+    else:
+        config.rope_theta = ROPE_THETA
     return config
+
+
+def cache_keyword(model: Any) -> str:
+    """The forward argument that takes a KV cache: ``cache`` in recent transformers
+    (``past_key_values`` is deprecated there), ``past_key_values`` before."""
+    names = inspect.signature(model.forward).parameters
+    return "cache" if "cache" in names else "past_key_values"
+
+
+def build_hf_model(m: Model, dtype: str, device: str) -> Any:
+    """The transformers model of ``m`` with random weights, in eval mode.
+
+    Built outside inference mode, as users build it, even when called inside it: built
+    inside, the tied lm_head of a bf16 Qwen2.5-0.5B ran as a bmm that first copied the
+    whole (d, V) weight, 1.0 s of a 1.1 s prefill that takes 0.3 s built normally.
+    """
+    import torch
+
+    from ..measure.torch_backend import TORCH_DTYPES
+
+    tf = _import()
+    with torch.inference_mode(False):
+        model = tf.AutoModelForCausalLM.from_config(hf_config(m), attn_implementation="sdpa")
+        return model.to(device=device, dtype=TORCH_DTYPES[dtype]).eval()
 
 
 def _zero_cache(tf: Any, m: Model, batch: int, context: int, dtype: Any, device: str) -> Any:
@@ -91,9 +121,8 @@ def hf_steps(
     tf = _import()
     torch_dtype = TORCH_DTYPES[dtype]
     torch.manual_seed(opts.seed)
-    config = hf_config(m)
-    model = tf.AutoModelForCausalLM.from_config(config, attn_implementation="sdpa")
-    model = model.to(device=opts.device, dtype=torch_dtype).eval()
+    model = build_hf_model(m, dtype, opts.device)
+    cache_kw = cache_keyword(model)
     for p in points:
         if p.phase == "prefill":
             ids = torch.randint(0, m.vocab_size, (p.batch, p.tokens), device=opts.device)
@@ -108,10 +137,10 @@ def hf_steps(
         ) -> Any:
             out = model(
                 input_ids=ids,
-                past_key_values=cache,
                 position_ids=pos,
                 use_cache=True,
                 logits_to_keep=1,
+                **{cache_kw: cache},
             )
             _crop_to(cache, c)
             return out
