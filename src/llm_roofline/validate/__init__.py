@@ -26,12 +26,8 @@ def run_validation(
     tick: Callable[[Point, Timed], None] | None = None,
 ) -> Validation:
     """Time every point on the real model, then compare with the predictions for ``hw``."""
-    from .compare import compare, validation
-    from .harness import describe, time_points
-
-    timed = time_points(m, points, opts, tick)
-    meta = {"model": m.name, "hardware": hw.name, "hardware_source": hw.source}
-    return validation(compare(m, hw, timed), meta | describe(opts))
+    on_point = None if tick is None else (lambda _m, p, t: tick(p, t))
+    return run_validations([(m, points)], hw, opts, on_point)[0]
 
 
 def run_validations(
@@ -40,7 +36,8 @@ def run_validations(
     opts: TimingOptions,
     tick: Callable[[Model, Point, Timed], None] | None = None,
 ) -> list[Validation]:
-    """``run_validation`` for several models, timed in shared rounds (``time_models``)."""
+    """``run_validation`` for several models, timed in shared rounds (``time_models``):
+    one Validation per model, in order."""
     from .compare import compare, validation
     from .harness import describe, time_models
 

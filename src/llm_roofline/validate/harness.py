@@ -105,17 +105,6 @@ def _bind(decoder: Any, ids: Any, start: int) -> Step:
     return step
 
 
-def time_points(
-    m: Model,
-    points: Sequence[Point],
-    opts: TimingOptions,
-    tick: Callable[[Point, Timed], None] | None = None,
-) -> list[Timed]:
-    """Every point of one model timed ``opts.repeats`` times (see ``time_models``)."""
-    on_point = None if tick is None else (lambda _m, p, t: tick(p, t))
-    return time_models([(m, points)], opts, on_point)[0]
-
-
 def time_models(
     groups: Sequence[tuple[Model, Sequence[Point]]],
     opts: TimingOptions,
