@@ -13,7 +13,8 @@ EXAMPLE = """examples:
   llm-roofline measure --out cpu.json
   llm-roofline validate --model qwen2.5-0.5b --hardware cpu.json --dtypes fp32 \\
       --prompt-lens 128,512 --batches 1,4 --context-lens 512
-  llm-roofline validate --model llama-3.2-1b --hardware docs/profiles/dev-cpu.json --format json"""
+  llm-roofline validate --model llama-3.2-1b --hardware docs/profiles/dev-cpu.json --format json
+  llm-roofline validate --model qwen2.5-0.5b --hardware cpu.json --backend transformers"""
 
 
 def add_parser(sub: Any) -> None:
@@ -37,7 +38,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--batches", default="1,4,16", help="decode batches (default 1,4,16)")
     p.add_argument("--prompt-lens", default="128,512,2048", help="prefill lengths, batch 1")
     p.add_argument("--context-lens", default="512", help="decode contexts (default 512)")
-    p.add_argument("--backend", choices=("ours", "transformers"), default="ours")
+    p.add_argument(
+        "--backend",
+        choices=("ours", "transformers"),
+        default="ours",
+        help="ours: the compact reference model (default); transformers: the same model "
+        "through Hugging Face transformers (pip install 'llm-roofline[torch,hf]')",
+    )
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: all)")
     p.add_argument("--repeats", type=int, default=5, help="timed runs per point (median)")
