@@ -22,19 +22,17 @@ import sys
 import time
 from pathlib import Path
 
+from llm_roofline import Hardware, Model
 from llm_roofline.hardware_catalog import resolve_hardware
+from llm_roofline.measure.device import parse_ints, parse_list, select_device, select_dtypes
 from llm_roofline.model_catalog import get_model
 from llm_roofline.validate import run_validations
 from llm_roofline.validate.compare import Row, summarize, validation
-from llm_roofline.validate.harness import TimingOptions, grid
+from llm_roofline.validate.harness import Point, TimingOptions, grid
 from llm_roofline.validate.render import render_markdown, render_table
 
 MEDIAN_TARGET, WORST_TARGET = 0.10, 0.25
 DEFAULT_MODELS = "qwen2.5-0.5b,smollm2-360m,llama-3.2-1b"
-
-
-def ints(text: str) -> list[int]:
-    return [int(x) for x in text.split(",") if x.strip()]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -47,7 +45,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--prompt-lens", default="128,512,2048")
     p.add_argument("--batches", default="1,4,16")
     p.add_argument("--context-lens", default="256,2048")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--min-repeats", type=int, default=2)
@@ -86,12 +84,40 @@ def verdicts(rows: list[Row]) -> list[str]:
     return lines
 
 
+def setup(args: argparse.Namespace) -> tuple[Hardware, list[tuple[Model, list[Point]]], str]:
+    """The profile, the (model, points) groups and the device; ValueError naming the bad
+    option."""
+    import torch
+
+    hw = resolve_hardware(args.profile)
+    cuda = torch.cuda.is_available()
+    device = select_device(args.device, backend="torch", cuda_available=cuda)
+    bf16 = device != "cuda" or torch.cuda.is_bf16_supported()
+    dtypes = select_dtypes(
+        parse_list(args.dtypes), backend="torch", device=device, bf16_supported=bf16
+    )
+    models = parse_list(args.models)
+    if not models:
+        raise ValueError("--models needs at least one model")
+    points = grid(
+        dtypes,
+        parse_ints("--prompt-lens", args.prompt_lens),
+        parse_ints("--batches", args.batches),
+        parse_ints("--context-lens", args.context_lens, minimum=0),
+    )
+    return hw, [(get_model(name), points) for name in models], device
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    hw = resolve_hardware(args.profile)
+    try:
+        hw, groups, device = setup(args)
+    except ValueError as exc:
+        print(f"bench_validation: error: {exc}", file=sys.stderr)
+        return 2
     statistic = args.statistic or _profile_statistic(args.profile)
     opts = TimingOptions(
-        device=args.device,
+        device=device,
         repeats=args.repeats,
         min_repeats=args.min_repeats,
         budget_s=args.budget_s,
@@ -100,10 +126,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows: list[Row] = []
     started = time.perf_counter()
-    points = grid(
-        args.dtypes.split(","), ints(args.prompt_lens), ints(args.batches), ints(args.context_lens)
-    )
-    groups = [(get_model(name.strip()), points) for name in args.models.split(",")]
     for v in run_validations(
         groups,
         hw,

@@ -275,3 +275,31 @@ def test_published_runs_never_beat_our_ideal() -> None:
     medians = achieved_medians(rows)
     assert 0.5 < medians["decode"] < 0.8 and 0.5 < medians["prefill"] < 0.8
     assert "lmdeploy-prefill2048-Llama-2-7B-tp1" in render_published(rows)
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--models", "nosuch-model"], "nosuch-model"),
+        (["--models", ","], "--models"),
+        (["--batches", "1,x"], "--batches"),
+        (["--context-lens=-1"], "--context-lens"),
+        (["--dtypes", "fp8"], "fp8"),
+        (["--profile", "/no/such/profile.json"], "/no/such/profile.json"),
+    ],
+)
+def test_validation_benchmark_rejects_bad_options(
+    args: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    path = Path(__file__).parent.parent / "benchmarks" / "bench_validation.py"
+    spec = importlib.util.spec_from_file_location("bench_validation", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bench_validation: error:") and named in err
+    assert len(err.strip().splitlines()) == 1
