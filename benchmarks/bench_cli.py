@@ -49,9 +49,9 @@ def main() -> None:
     repeats = parser.parse_args().repeats
 
     from llm_roofline import Workload, analyze
-    from llm_roofline.findings import findings
-    from llm_roofline.hardware_catalog import get_hardware
-    from llm_roofline.model_catalog import get_model
+    from llm_roofline.catalog.hardware_catalog import get_hardware
+    from llm_roofline.catalog.model_catalog import get_model
+    from llm_roofline.studies.findings import findings
 
     command(ANALYZE_JSON)()  # warm the file cache and the .pyc files
     model, hardware, workload = get_model("llama-3.1-8b"), get_hardware("h100-sxm"), Workload()

@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable
 
 from llm_roofline import Workload, analyze
-from llm_roofline.analysis import build_phase, prefill_pass
-from llm_roofline.hardware_catalog import get_hardware
-from llm_roofline.layers import forward_operators
-from llm_roofline.model_catalog import get_model
-from llm_roofline.timing import Roofs
+from llm_roofline.catalog.hardware_catalog import get_hardware
+from llm_roofline.catalog.model_catalog import get_model
+from llm_roofline.engine.analysis import build_phase, prefill_pass
+from llm_roofline.engine.layers import forward_operators
+from llm_roofline.engine.timing import Roofs
 
 LLAMA3_8B = get_model("llama-3.1-8b")  # presets are read here, before any timing
 MIXTRAL = get_model("mixtral-8x7b")

@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 
 from llm_roofline import Hardware, Model
-from llm_roofline.hardware_catalog import resolve_hardware
+from llm_roofline.catalog.hardware_catalog import resolve_hardware
+from llm_roofline.catalog.model_catalog import get_model
 from llm_roofline.measure.device import parse_ints, parse_list, select_device, select_dtypes
-from llm_roofline.model_catalog import get_model
 from llm_roofline.validate import run_validations
 from llm_roofline.validate.compare import Row, summarize, validation
 from llm_roofline.validate.harness import Point, TimingOptions, grid

@@ -18,11 +18,11 @@ from conftest import (
     tiny_moe,
 )
 from llm_roofline import Hardware, Model, Report, Workload, analyze
-from llm_roofline.analysis import build_phase, decode_pass, prefill_pass
-from llm_roofline.layers import forward_operators
-from llm_roofline.ops import MATMUL, OpCost
-from llm_roofline.seed import seed_phase_intensity
-from llm_roofline.timing import Roofs
+from llm_roofline.engine.analysis import build_phase, decode_pass, prefill_pass
+from llm_roofline.engine.layers import forward_operators
+from llm_roofline.engine.ops import MATMUL, OpCost
+from llm_roofline.engine.seed import seed_phase_intensity
+from llm_roofline.engine.timing import Roofs
 
 
 def test_llama2_7b_decode_by_hand() -> None:

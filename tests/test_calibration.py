@@ -12,17 +12,17 @@ import math
 import pytest
 
 from llm_roofline import Hardware, Model, Workload, analyze
-from llm_roofline.calibration import (
+from llm_roofline.engine.calibration import (
     Curve,
     MatmulCurves,
     attention_efficiency,
     calibration_from_table,
     elementwise_family,
 )
-from llm_roofline.layers import forward_operators
-from llm_roofline.ops import OpCost, Pass
-from llm_roofline.request import STEP_BY_STEP_LIMIT, decode_steps_s, sum_sampled
-from llm_roofline.timing import Roofs
+from llm_roofline.engine.layers import forward_operators
+from llm_roofline.engine.ops import OpCost, Pass
+from llm_roofline.engine.request import STEP_BY_STEP_LIMIT, decode_steps_s, sum_sampled
+from llm_roofline.engine.timing import Roofs
 
 PEAK, BW = 100e9, 10e9
 
@@ -265,8 +265,8 @@ def test_every_preset_analyzes_on_the_dev_profile() -> None:
     """The shipped measured profile calibrates every preset model without error."""
     from pathlib import Path
 
-    from llm_roofline.hardware_catalog import load_hardware_file
-    from llm_roofline.model_catalog import get_model, list_models
+    from llm_roofline.catalog.hardware_catalog import load_hardware_file
+    from llm_roofline.catalog.model_catalog import get_model, list_models
 
     profile = Path(__file__).parent.parent / "docs" / "profiles" / "dev-cpu.json"
     hw = load_hardware_file(profile)

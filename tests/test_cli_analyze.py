@@ -15,11 +15,11 @@ import pytest
 
 from conftest import assert_usage_error
 from llm_roofline import analyze
+from llm_roofline.catalog.hardware_catalog import get_hardware
+from llm_roofline.catalog.model_catalog import get_model
 from llm_roofline.cli import main
-from llm_roofline.hardware_catalog import get_hardware
-from llm_roofline.model_catalog import get_model
-from llm_roofline.report import Metrics, OperatorRow, Phase, Report
-from llm_roofline.workload import Workload
+from llm_roofline.engine.report import Metrics, OperatorRow, Phase, Report
+from llm_roofline.inputs.workload import Workload
 
 Capture = pytest.CaptureFixture[str]
 

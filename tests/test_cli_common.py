@@ -6,6 +6,7 @@ import argparse
 
 import pytest
 
+from llm_roofline.catalog.hardware_catalog import get_hardware
 from llm_roofline.cli import UsageError
 from llm_roofline.cli.common import (
     add_hardware_args,
@@ -19,8 +20,7 @@ from llm_roofline.cli.common import (
     warn,
     workload_from_args,
 )
-from llm_roofline.hardware_catalog import get_hardware
-from llm_roofline.workload import Workload
+from llm_roofline.inputs.workload import Workload
 
 
 class Raising(argparse.ArgumentParser):

@@ -9,12 +9,12 @@ import sys
 import pytest
 
 from llm_roofline import analyze
+from llm_roofline.catalog.hardware_catalog import get_hardware
+from llm_roofline.catalog.model_catalog import get_model
 from llm_roofline.cli import main
-from llm_roofline.hardware_catalog import get_hardware
-from llm_roofline.model_catalog import get_model
+from llm_roofline.engine.report import Report
+from llm_roofline.inputs.workload import Workload
 from llm_roofline.render.text import times
-from llm_roofline.report import Report
-from llm_roofline.workload import Workload
 
 Capture = pytest.CaptureFixture[str]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from llm_roofline.catalog.hardware_catalog import list_hardware
 from llm_roofline.cli import main
-from llm_roofline.hardware_catalog import list_hardware
 
 Capture = pytest.CaptureFixture[str]
 

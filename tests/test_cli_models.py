@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
+from llm_roofline.catalog.model_catalog import list_models
 from llm_roofline.cli import main
-from llm_roofline.model_catalog import list_models
 
 Capture = pytest.CaptureFixture[str]
 

@@ -9,12 +9,12 @@ import pytest
 
 from conftest import assert_usage_error
 from llm_roofline import analyze
+from llm_roofline.catalog.hardware_catalog import get_hardware
+from llm_roofline.catalog.model_catalog import get_model
 from llm_roofline.cli import main
-from llm_roofline.hardware_catalog import get_hardware
-from llm_roofline.model_catalog import get_model
-from llm_roofline.parallel import Parallelism
-from llm_roofline.serving import ServingCurve
-from llm_roofline.workload import Workload
+from llm_roofline.inputs.layout import Parallelism
+from llm_roofline.inputs.workload import Workload
+from llm_roofline.studies.serving import ServingCurve
 
 Capture = pytest.CaptureFixture[str]
 BASE = [
@@ -64,7 +64,7 @@ def test_json_matches_the_library(capsys: Capture) -> None:
     (point,) = curve.points
     w = Workload(batch_size=4, prompt_len=512, output_len=32)
     report = analyze(
-        get_model("llama-3.1-8b"), get_hardware("h100-sxm"), w, Parallelism(2, 2, 1, 2)
+        get_model("llama-3.1-8b"), get_hardware("h100-sxm"), w, Parallelism(tensor=2, pipeline=2, micro_batches=2)
     )
     assert point.ttft_s == report.metrics.ttft_s
     assert point.tpot_s == report.metrics.tpot_s

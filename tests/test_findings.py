@@ -11,7 +11,10 @@ from dataclasses import replace
 import pytest
 
 from llm_roofline import Hardware, Model, Workload, analyze
-from llm_roofline.findings import (
+from llm_roofline.engine.ops import ATTENTION, MATMUL
+from llm_roofline.engine.timing import Roofs
+from llm_roofline.inputs.units import format_bytes, format_seconds
+from llm_roofline.studies.findings import (
     MAX_FINDINGS,
     attention_impl_finding,
     attention_share_finding,
@@ -24,9 +27,6 @@ from llm_roofline.findings import (
     memory_finding,
     prefill_finding,
 )
-from llm_roofline.ops import ATTENTION, MATMUL
-from llm_roofline.timing import Roofs
-from llm_roofline.units import format_bytes, format_seconds
 
 D, FF, V, L = 1024, 4096, 1000, 2
 

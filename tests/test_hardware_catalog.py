@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from llm_roofline import hardware_catalog as hc
-from llm_roofline.dtypes import COMPUTE_DTYPES
-from llm_roofline.hardware import Hardware
+from llm_roofline.catalog import hardware_catalog as hc
+from llm_roofline.inputs.dtypes import COMPUTE_DTYPES
+from llm_roofline.inputs.hardware import Hardware
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "HARDWARE.md"
 IDS = hc.preset_ids()

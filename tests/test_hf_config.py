@@ -10,16 +10,18 @@ from typing import Any
 
 import pytest
 
-from llm_roofline.hf_config import (
+from llm_roofline.catalog.hf_config import (
     SUPPORTED_MODEL_TYPES,
     find_in_hub_cache,
     hub_cache_dir,
     load_hf_config,
     model_from_hf_dict,
 )
-from llm_roofline.model import Model
+from llm_roofline.inputs.model import Model
 
-PRESETS = Path(__file__).resolve().parents[1] / "src" / "llm_roofline" / "data" / "models"
+PRESETS = (
+    Path(__file__).resolve().parents[1] / "src" / "llm_roofline" / "catalog" / "data" / "models"
+)
 
 
 def preset(repo_id: str) -> Model:

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from llm_roofline import Workload, analyze
+from llm_roofline.catalog.hardware_catalog import PROFILE_KIND, load_hardware_file
+from llm_roofline.catalog.model_catalog import get_model
 from llm_roofline.cli import main
-from llm_roofline.hardware_catalog import PROFILE_KIND, load_hardware_file
 from llm_roofline.measure import MeasureOptions, measure_profile
 from llm_roofline.measure.device import parse_ints, select_device, select_dtypes
 from llm_roofline.measure.plan import full_plan, powers_of_two, quick_plan
@@ -28,7 +29,6 @@ from llm_roofline.measure.probes import (
 from llm_roofline.measure.profile import smooth
 from llm_roofline.measure.sweeps import back_to_back, calls_per_run, step_count
 from llm_roofline.measure.timer import contended, median_time_s, other_cpu_s
-from llm_roofline.model_catalog import get_model
 
 try:
     import torch  # noqa: F401  # only probing whether it is installed

@@ -12,10 +12,10 @@ import pytest
 
 from conftest import a100
 from llm_roofline import MLA, Model, MoE, Workload, analyze
-from llm_roofline.layers import attention_block, forward_operators
-from llm_roofline.mla import absorbed
-from llm_roofline.model_catalog import get_model
-from llm_roofline.ops import OpCost, Pass
+from llm_roofline.catalog.model_catalog import get_model
+from llm_roofline.engine.layers import attention_block, forward_operators
+from llm_roofline.engine.mla import absorbed
+from llm_roofline.engine.ops import OpCost, Pass
 
 
 def tiny_mla(q_lora_rank: int | None = 4) -> Model:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from llm_roofline import model_catalog
-from llm_roofline.model_catalog import (
+from llm_roofline.catalog import model_catalog
+from llm_roofline.catalog.model_catalog import (
     ModelEntry,
     find_entry,
     get_model,
@@ -18,7 +18,7 @@ from llm_roofline.model_catalog import (
     preset_model,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "src" / "llm_roofline" / "data" / "models"
+DATA = Path(__file__).resolve().parents[1] / "src" / "llm_roofline" / "catalog" / "data" / "models"
 ENTRIES = list_models()
 IDS = [e.repo_id for e in ENTRIES]
 

@@ -10,10 +10,9 @@ import pytest
 
 from conftest import tiny, tiny_moe
 from llm_roofline import Workload
-from llm_roofline.dtypes import weight_bytes_per_element
-from llm_roofline.layers import forward_operators
-from llm_roofline.moe import distinct_experts, moe_ops
-from llm_roofline.ops import (
+from llm_roofline.engine.layers import forward_operators
+from llm_roofline.engine.moe import distinct_experts, moe_ops
+from llm_roofline.engine.ops import (
     Pass,
     act_fn,
     attended_pairs,
@@ -25,6 +24,7 @@ from llm_roofline.ops import (
     residual,
     rotary_emb,
 )
+from llm_roofline.inputs.dtypes import weight_bytes_per_element
 
 
 def bf16(batch: int = 1, new: int = 3, past: int = 0, **kw: object) -> Pass:

@@ -11,11 +11,11 @@ import pytest
 
 from conftest import ALL_MODELS, a100, llama3_8b, mixtral_8x7b, tiny, tiny_moe
 from llm_roofline import Hardware, Report, Workload, analyze
-from llm_roofline.analysis import build_phase, decode_pass, prefill_pass
-from llm_roofline.layers import forward_operators
-from llm_roofline.model_catalog import get_model
-from llm_roofline.ops import COMMUNICATION, MATMUL, Pass
-from llm_roofline.parallel import (
+from llm_roofline.catalog.model_catalog import get_model
+from llm_roofline.engine.analysis import build_phase, decode_pass, prefill_pass
+from llm_roofline.engine.layers import forward_operators
+from llm_roofline.engine.ops import COMMUNICATION, MATMUL, Pass
+from llm_roofline.engine.parallel import (
     Parallelism,
     all_gather,
     all_reduce,
@@ -26,8 +26,8 @@ from llm_roofline.parallel import (
     stage_bounds,
     stage_operators,
 )
-from llm_roofline.parallel_analysis import sum_over_contexts, time_pass
-from llm_roofline.timing import Roofs
+from llm_roofline.engine.parallel_analysis import sum_over_contexts, time_pass
+from llm_roofline.engine.timing import Roofs
 from test_mla import deepseek_v3, tiny_mla
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from llm_roofline import Hardware, Model, Workload, analyze
-from llm_roofline.plot import _points, plot_format, plot_roofline
-from llm_roofline.report import Report
+from llm_roofline.engine.report import Report
+from llm_roofline.render.plot import _points, plot_format, plot_roofline
 
 pytest.importorskip("matplotlib")
 
@@ -59,6 +59,6 @@ def test_points_merge_same_spot_and_keep_time_shares(report: Report) -> None:
 
 
 def test_importing_plot_does_not_import_matplotlib() -> None:
-    code = "import sys, llm_roofline.plot; print('matplotlib' in sys.modules)"
+    code = "import sys, llm_roofline.render.plot; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from llm_roofline.progress import Progress, progress
+from llm_roofline.render.progress import Progress, progress
 
 
 class FakeTTY(io.StringIO):

@@ -8,11 +8,11 @@ import io
 import pytest
 
 from llm_roofline import Hardware, Model, Workload, analyze
+from llm_roofline.engine.report import Report
 from llm_roofline.render.compare import compare_table
 from llm_roofline.render.csv import COLUMNS, operators_csv
 from llm_roofline.render.table import grid, operator_table, report_table, wrap
 from llm_roofline.render.text import count, number, percent, times, verdict, verdicts
-from llm_roofline.report import Report
 
 MODEL = Model("llama-3-8b", 128256, 4096, 32, 32, 8, 128, 14336, max_position_embeddings=8192)
 H100 = Hardware("H100", {"bf16": 989.4e12, "fp8": 1978.9e12}, 3.35e12, 80e9)

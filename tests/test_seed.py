@@ -16,7 +16,7 @@ from llm_roofline import (
     decode_intensity_limit,
     prefill_intensity_limit,
 )
-from llm_roofline.seed import seed_phase_intensity
+from llm_roofline.engine.seed import seed_phase_intensity
 
 
 def reference(d: int, L: int, s: int, P: float, W: float, b: float = 2) -> dict[str, Any]:

@@ -9,10 +9,10 @@ import pytest
 
 from conftest import a100, llama3_8b, mixtral_8x7b, tiny
 from llm_roofline import Hardware, Workload, analyze
-from llm_roofline.model_catalog import get_model
-from llm_roofline.parallel import Parallelism
-from llm_roofline.scheduling import chunked_prefill
-from llm_roofline.serving import (
+from llm_roofline.catalog.model_catalog import get_model
+from llm_roofline.inputs.layout import Parallelism
+from llm_roofline.studies.scheduling import chunked_prefill
+from llm_roofline.studies.serving import (
     ServingCurve,
     SpeculativeConfig,
     device_memory_bytes,

@@ -9,12 +9,12 @@ import pytest
 
 from conftest import a100, llama3_8b, tiny
 from llm_roofline import Model, Workload, analyze
-from llm_roofline.analysis import build_phase
-from llm_roofline.layers import forward_operators
-from llm_roofline.ops import Pass
-from llm_roofline.parallel import Parallelism
-from llm_roofline.speculative import expected_tokens_per_step, speculative_decode
-from llm_roofline.timing import Roofs
+from llm_roofline.engine.analysis import build_phase
+from llm_roofline.engine.layers import forward_operators
+from llm_roofline.engine.ops import Pass
+from llm_roofline.engine.timing import Roofs
+from llm_roofline.inputs.layout import Parallelism
+from llm_roofline.studies.speculative import expected_tokens_per_step, speculative_decode
 
 
 def brute_force(alpha: float, k: int) -> float:

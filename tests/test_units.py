@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llm_roofline import units
+from llm_roofline.inputs import units
 
 
 @pytest.mark.parametrize(

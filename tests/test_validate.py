@@ -90,7 +90,7 @@ def test_compare_uses_the_analysis_of_the_same_workload() -> None:
 
 
 def test_unsupported_models_are_rejected_with_the_feature() -> None:
-    from llm_roofline.validate.model import check_supported
+    from llm_roofline.measure.reference_model import check_supported
 
     check_supported(tiny(qkv_bias=True, tie_word_embeddings=True))
     moe = tiny(moe=MoE(num_experts=4, experts_per_token=2, expert_intermediate_size=32))
@@ -122,7 +122,7 @@ def test_build_bytes_and_packing_by_hand() -> None:
 @needs_torch
 @pytest.mark.parametrize("qkv_bias", [False, True])
 def test_prefill_decode_and_chunked_paths_agree(qkv_bias: bool) -> None:
-    from llm_roofline.validate.model import build_decoder
+    from llm_roofline.measure.reference_model import build_decoder
 
     m = tiny(qkv_bias=qkv_bias, tie_word_embeddings=not qkv_bias)
     decoder = build_decoder(m, batch=2, max_len=32, dtype=torch.float32)
@@ -140,7 +140,7 @@ def test_prefill_decode_and_chunked_paths_agree(qkv_bias: bool) -> None:
 
 @needs_torch
 def test_reference_model_matches_the_parameter_count() -> None:
-    from llm_roofline.validate.model import build_decoder
+    from llm_roofline.measure.reference_model import build_decoder
 
     for m in (tiny(), tiny(qkv_bias=True, tie_word_embeddings=True)):
         decoder = build_decoder(m, batch=1, max_len=8, dtype=torch.float32)
@@ -149,7 +149,7 @@ def test_reference_model_matches_the_parameter_count() -> None:
 
 @needs_torch
 def test_cache_overflow_is_an_error() -> None:
-    from llm_roofline.validate.model import build_decoder
+    from llm_roofline.measure.reference_model import build_decoder
 
     decoder = build_decoder(tiny(), batch=1, max_len=8, dtype=torch.float32)
     with pytest.raises(ValueError, match="exceed the cache"), torch.inference_mode():

@@ -69,8 +69,8 @@ def _hf_name(ours: str) -> str:
 @needs_hf
 @pytest.mark.parametrize("qkv_bias", [False, True])  # LlamaConfig, Qwen2Config
 def test_same_weights_give_the_same_logits_as_our_model(qkv_bias: bool) -> None:
+    from llm_roofline.measure.reference_model import build_decoder
     from llm_roofline.validate.hf_backend import cache_keyword, hf_config
-    from llm_roofline.validate.model import build_decoder
 
     m = tiny(qkv_bias=qkv_bias, tie_word_embeddings=qkv_bias)
     hf = transformers.AutoModelForCausalLM.from_config(hf_config(m), attn_implementation="sdpa")

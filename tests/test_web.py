@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from llm_roofline import Hardware, Model, Workload, analyze
+from llm_roofline.catalog.hardware_catalog import get_hardware
+from llm_roofline.catalog.model_catalog import get_model
 from llm_roofline.cli import main
-from llm_roofline.hardware_catalog import get_hardware
-from llm_roofline.model_catalog import get_model
+from llm_roofline.engine.report import Report
 from llm_roofline.render.html import PLACEHOLDER, embed_json, render_html, template
-from llm_roofline.report import Report
 
 MODEL = Model("llama-3-8b", 128256, 4096, 32, 32, 8, 128, 14336, max_position_embeddings=8192)
 H100 = Hardware("H100", {"bf16": 989.4e12, "fp8": 1978.9e12}, 3.35e12, 80e9)

@@ -16,24 +16,26 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "analyze": "analysis",
-    "Hardware": "hardware",
-    "MLA": "model",
-    "Model": "model",
-    "MoE": "model",
-    "Parallelism": "parallel",
-    "Report": "report",
-    "Workload": "workload",
-    "classify_llm_phases": "seed",
-    "classify_prefill_vs_decode": "seed",
-    "critical_seq_len": "seed",
-    "decode_intensity_limit": "seed",
-    "prefill_intensity_limit": "seed",
+    "analyze": "engine.analysis",
+    "Hardware": "inputs.hardware",
+    "MLA": "inputs.model",
+    "Model": "inputs.model",
+    "MoE": "inputs.model",
+    "Layout": "inputs.layout",
+    "Parallelism": "inputs.layout",
+    "Report": "engine.report",
+    "Workload": "inputs.workload",
+    "classify_llm_phases": "engine.seed",
+    "classify_prefill_vs_decode": "engine.seed",
+    "critical_seq_len": "engine.seed",
+    "decode_intensity_limit": "engine.seed",
+    "prefill_intensity_limit": "engine.seed",
 }
 
 __all__ = [
     "MLA",
     "Hardware",
+    "Layout",
     "MoE",
     "Model",
     "Parallelism",
@@ -48,19 +50,19 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .analysis import analyze
-    from .hardware import Hardware
-    from .model import MLA, Model, MoE
-    from .parallel import Parallelism
-    from .report import Report
-    from .seed import (
+    from .engine.analysis import analyze
+    from .engine.report import Report
+    from .engine.seed import (
         classify_llm_phases,
         classify_prefill_vs_decode,
         critical_seq_len,
         decode_intensity_limit,
         prefill_intensity_limit,
     )
-    from .workload import Workload
+    from .inputs.hardware import Hardware
+    from .inputs.layout import Layout, Parallelism
+    from .inputs.model import MLA, Model, MoE
+    from .inputs.workload import Workload
 
 
 def __getattr__(name: str) -> Any:

@@ -24,7 +24,7 @@ COMMANDS = (
     "classify",
     "measure",
     "validate",
-    "serve",
+    "serve_curve",
     "web",
 )
 DEFAULT_COMMAND = "analyze"  # what `llm-roofline` with no arguments runs

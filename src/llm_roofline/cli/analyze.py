@@ -66,7 +66,7 @@ def add_output_args(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import analyze
+    from ..engine.analysis import analyze
     from .common import (
         hardware_from_args,
         model_from_args,
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
 
         lines: list[str] = []
         if not args.no_findings and parallelism is None:  # findings are single-device
-            from ..findings import findings
+            from ..studies.findings import findings
 
             lines = findings(model, hardware, workload, report)
         print(report_table(report, lines, per_operator=args.per_operator, show_warnings=False))

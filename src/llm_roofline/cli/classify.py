@@ -40,7 +40,7 @@ def _peaks(args: argparse.Namespace) -> tuple[float, float]:
     if args.hardware:
         if args.peak_flops is not None or args.peak_bandwidth is not None:
             raise UsageError("give either --hardware or --peak-flops/--peak-bandwidth, not both")
-        from ..hardware_catalog import get_hardware
+        from ..catalog.hardware_catalog import get_hardware
 
         hw = get_hardware(args.hardware)
         return hw.peak_for("bf16"), hw.bandwidth_bytes_per_s
@@ -50,7 +50,7 @@ def _peaks(args: argparse.Namespace) -> tuple[float, float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..seed import classify_prefill_vs_decode
+    from ..engine.seed import classify_prefill_vs_decode
 
     peak_flops, peak_bandwidth = _peaks(args)
     result = classify_prefill_vs_decode(

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 from . import UsageError
 
 if TYPE_CHECKING:
-    from ..hardware import Hardware
-    from ..model import Model
-    from ..parallel import Parallelism
-    from ..workload import Workload
+    from ..inputs.hardware import Hardware
+    from ..inputs.layout import Parallelism
+    from ..inputs.model import Model
+    from ..inputs.workload import Workload
 
 DEFAULT_MODEL = "llama-3.1-8b"
 DEFAULT_HARDWARE = "h100-sxm"
@@ -55,7 +55,7 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
 
 def dtype(options: tuple[str, ...] | None = None) -> Callable[[str], str]:
     """An argparse type: a dtype name, normalized (``bfloat16`` -> ``bf16``)."""
-    from ..dtypes import STORAGE_DTYPES, normalize
+    from ..inputs.dtypes import STORAGE_DTYPES, normalize
 
     def parse(text: str) -> str:
         try:
@@ -80,8 +80,8 @@ def quantity(parse_unit: Callable[[str, Any], float], field: str) -> Callable[[s
 
 def peak(text: str) -> tuple[str | None, float]:
     """``--peak-flops``: '989T' (the workload's compute dtype) or 'fp8=1979T' (that dtype)."""
-    from ..hardware_catalog import parse_peak_assignment
-    from ..units import parse_flops_per_s
+    from ..catalog.hardware_catalog import parse_peak_assignment
+    from ..inputs.units import parse_flops_per_s
 
     try:
         if "=" in text:
@@ -93,7 +93,7 @@ def peak(text: str) -> tuple[str | None, float]:
 
 def plot_file(text: str) -> str:
     """An argparse type: a plot path ending in .png or .svg (checked before any work)."""
-    from ..plot import plot_format
+    from ..render.plot import plot_format
 
     try:
         plot_format(text)
@@ -123,7 +123,7 @@ def add_model_args(parser: argparse.ArgumentParser, *, multiple: bool = False) -
 
 def load_model(name: str, flag: str = "--model") -> Model:
     """``get_model`` with its errors reported against ``flag``."""
-    from ..model_catalog import get_model
+    from ..catalog.model_catalog import get_model
 
     try:
         return get_model(name)
@@ -150,7 +150,7 @@ def models_from_args(args: argparse.Namespace) -> list[tuple[str, Model]]:
 
 
 def add_hardware_args(parser: argparse.ArgumentParser, *, multiple: bool = False) -> None:
-    from ..units import parse_bytes, parse_bytes_per_s
+    from ..inputs.units import parse_bytes, parse_bytes_per_s
 
     what = "devices, comma-separated" if multiple else "a device"
     group = parser.add_argument_group("hardware")
@@ -184,7 +184,7 @@ def add_hardware_args(parser: argparse.ArgumentParser, *, multiple: bool = False
 
 def load_hardware(spec: str, args: argparse.Namespace) -> Hardware:
     """A preset or device file (errors against ``--hardware``), with the flag overrides."""
-    from ..hardware_catalog import apply_overrides, resolve_hardware
+    from ..catalog.hardware_catalog import apply_overrides, resolve_hardware
 
     try:
         hardware = resolve_hardware(spec)
@@ -271,7 +271,7 @@ _WORKLOAD_FLAGS = {
 
 def workload_from_args(args: argparse.Namespace) -> Workload:
     """A Workload from the flags given (the rest keep the Workload's defaults)."""
-    from ..workload import Workload
+    from ..inputs.workload import Workload
 
     given = {
         field: getattr(args, dest)
@@ -318,13 +318,15 @@ def add_parallelism_args(parser: argparse.ArgumentParser) -> None:
 
 def parallelism_from_args(args: argparse.Namespace) -> Parallelism | None:
     """None for one device (the exact single-device analysis), else the layout."""
-    from ..parallel import Parallelism
+    from ..inputs.layout import Parallelism
 
     degrees = (args.tp, args.pp, args.ep, args.micro_batches)
     if degrees == (1, 1, 1, 1):
         return None
     try:
-        return Parallelism(*degrees)
+        return Parallelism(
+            tensor=args.tp, pipeline=args.pp, expert=args.ep, micro_batches=args.micro_batches
+        )
     except (ValueError, TypeError) as exc:
         raise UsageError(f"parallelism: {exc}") from None
 

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..hardware import Hardware
+    from ..inputs.hardware import Hardware
 
 EXAMPLE = """examples:
   llm-roofline hardware               # every preset
@@ -44,10 +44,10 @@ def _main_peak(hw: Hardware) -> tuple[str, float] | None:
 
 
 def listing(filter: str | None) -> str:
-    from ..hardware_catalog import list_hardware
+    from ..catalog.hardware_catalog import list_hardware
+    from ..inputs.units import format_bytes, format_bytes_per_s, format_flops_per_s
     from ..render.table import grid
     from ..render.text import number
-    from ..units import format_bytes, format_bytes_per_s, format_flops_per_s
     from . import UsageError
 
     devices = list_hardware(filter)
@@ -72,10 +72,10 @@ def listing(filter: str | None) -> str:
 
 
 def show(name: str) -> str:
-    from ..hardware_catalog import get_hardware, hardware_record, load_hardware_file
+    from ..catalog.hardware_catalog import get_hardware, hardware_record, load_hardware_file
+    from ..inputs.units import format_bytes, format_bytes_per_s, format_flops_per_s
     from ..render.table import wrap
     from ..render.text import number
-    from ..units import format_bytes, format_bytes_per_s, format_flops_per_s
     from . import UsageError
 
     try:

@@ -59,7 +59,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..measure import MeasureOptions, measure_profile, planned_steps
     from ..measure.device import parse_list
-    from ..progress import Progress
+    from ..render.progress import Progress
     from . import UsageError
 
     if args.threads is not None and args.threads < 1:

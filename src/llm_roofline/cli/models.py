@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..model import Model
+    from ..inputs.model import Model
 
 EXAMPLE = """examples:
   llm-roofline models                 # every preset
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def listing(filter: str | None) -> str:
-    from ..model_catalog import list_models, preset_model
+    from ..catalog.model_catalog import list_models, preset_model
     from ..render.table import grid
     from ..render.text import count
     from . import UsageError
@@ -69,7 +69,7 @@ def _billions(n: int) -> str:
 
 
 def show(name: str) -> str:
-    from ..model_catalog import find_entry
+    from ..catalog.model_catalog import find_entry
     from ..render.table import wrap
     from .common import load_model
 
@@ -94,8 +94,8 @@ def show(name: str) -> str:
 
 
 def _shape(m: Model) -> list[str]:
+    from ..inputs.units import format_bytes
     from ..render.text import count
-    from ..units import format_bytes
 
     rows = [
         ("parameters", f"{m.parameter_count:,} (active per token {m.active_parameter_count:,})"),

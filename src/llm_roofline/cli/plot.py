@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .common import add_hardware_args, add_model_args, add_workload_args, plot_file, warn
 
 if TYPE_CHECKING:
-    from ..report import Report
+    from ..engine.report import Report
 
 EXAMPLE = """examples:
   llm-roofline plot --out roofline.png
@@ -37,7 +37,7 @@ def add_parser(sub: Any) -> None:
 
 def draw(report: Report, path: str) -> None:
     """Plot ``report`` to ``path``; a missing matplotlib is a usage error, not a traceback."""
-    from ..plot import plot_roofline
+    from ..render.plot import plot_roofline
     from . import UsageError
 
     try:
@@ -48,7 +48,7 @@ def draw(report: Report, path: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import analyze
+    from ..engine.analysis import analyze
     from ..render.text import verdicts
     from .common import hardware_from_args, model_from_args, workload_from_args
 

@@ -63,10 +63,10 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..measure.device import parse_ints, parse_list, select_device, select_dtypes
-    from ..progress import Progress
+    from ..measure.reference_model import check_supported
+    from ..render.progress import Progress
     from ..validate import run_validation
     from ..validate.harness import TimingOptions, grid
-    from ..validate.model import check_supported
     from ..validate.render import render_markdown, render_table
     from . import UsageError
     from .common import load_hardware, model_from_args

@@ -47,9 +47,9 @@ def page_file(text: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import analyze
-    from ..findings import findings
+    from ..engine.analysis import analyze
     from ..render.html import render_html
+    from ..studies.findings import findings
     from . import UsageError
     from .common import hardware_list_from_args, model_from_args, workload_from_args
 

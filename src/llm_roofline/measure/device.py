@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..dtypes import normalize
+from ..inputs.dtypes import normalize
 
 DEVICES = ("auto", "cpu", "cuda")
 BACKENDS = ("torch", "numpy")

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..model import Model
+from ..inputs.model import Model
 from .plan import AttentionPlan
 
 Call = Callable[[int], object]

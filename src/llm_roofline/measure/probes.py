@@ -11,11 +11,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .. import ops, roofline
-from ..layers import forward_operators, layer_operators
-from ..model import Model
-from ..ops import OpCost, Pass
-from ..workload import Workload
+from ..engine import ops, roofline
+from ..engine.layers import forward_operators, layer_operators
+from ..engine.ops import OpCost, Pass
+from ..inputs.model import Model
+from ..inputs.workload import Workload
 from .plan import AttentionPlan
 
 MIN_WORK_FRACTION = 0.1  # work is never taken below this share of a measured time

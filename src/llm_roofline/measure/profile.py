@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..calibration import TABLE_FORMAT
-from ..hardware_catalog import PROFILE_KIND
+from ..catalog.hardware_catalog import PROFILE_KIND
+from ..engine.calibration import TABLE_FORMAT
 from . import probes
 from .allocator import keep_freed_memory
 from .device import select_device, select_dtypes
@@ -234,7 +234,7 @@ def plan_for(options: MeasureOptions, llc: int) -> Plan:
     plan = quick_plan() if options.quick else full_plan(llc)
     shapes = list(plan.linear_shapes)
     for name in options.models:
-        from ..model_catalog import get_model
+        from ..catalog.model_catalog import get_model
 
         shapes += [s for s in probes.model_matmul_shapes(get_model(name)) if s not in shapes]
     return dataclasses.replace(plan, linear_shapes=tuple(shapes))

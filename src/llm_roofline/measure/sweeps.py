@@ -9,8 +9,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..calibration import ELEMENTWISE_FAMILIES
-from ..dtypes import bytes_per_element
+from ..engine.calibration import ELEMENTWISE_FAMILIES
+from ..inputs.dtypes import bytes_per_element
 from .plan import AttentionPlan, Plan
 from .probes import probe_model
 from .timer import median_time_s

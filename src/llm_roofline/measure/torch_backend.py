@@ -14,10 +14,10 @@ from typing import Any
 
 import torch
 
-from ..model import Model
-from ..validate.blocks import apply_rope, attend, rms_norm, rope_tables, swiglu
-from ..validate.model import build_decoder
+from ..inputs.model import Model
 from .plan import AttentionPlan
+from .reference_model import build_decoder
+from .torch_blocks import apply_rope, attend, rms_norm, rope_tables, swiglu
 
 Call = Callable[[int], object]
 TORCH_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ..report import Report
-from ..units import format_bytes, format_bytes_per_s, format_flops_per_s, format_seconds
+from ..engine.report import Report
+from ..inputs.units import format_bytes, format_bytes_per_s, format_flops_per_s, format_seconds
 from .table import grid
 from .text import count, number, percent, times
 

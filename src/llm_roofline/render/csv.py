@@ -10,7 +10,7 @@ import csv
 import io
 from dataclasses import fields
 
-from ..report import OperatorRow, Report
+from ..engine.report import OperatorRow, Report
 
 COLUMNS: tuple[str, ...] = ("phase", *(f.name for f in fields(OperatorRow)))
 

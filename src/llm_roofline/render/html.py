@@ -1,6 +1,6 @@
 """The web page: one self-contained HTML file that embeds report JSON and computes nothing.
 
-``render_html(reports, findings)`` fills the template ``web/report.html`` (inline CSS and
+``render_html(reports, findings)`` fills the template ``templates/report.html`` (inline CSS and
 vanilla JS, no external resources, works from ``file://``) with one JSON document::
 
     {"reports": [<report/v1 document>, ...], "findings": [[str, ...], ...] | null}
@@ -15,7 +15,7 @@ import json
 from importlib.resources import files
 from typing import Any
 
-TEMPLATE = "web/report.html"
+TEMPLATE = "templates/report.html"
 PLACEHOLDER = "__LLM_ROOFLINE_DATA__"
 
 
@@ -31,7 +31,7 @@ def embed_json(data: Any) -> str:
 
 
 def template() -> str:
-    return files("llm_roofline").joinpath(TEMPLATE).read_text(encoding="utf-8")
+    return files("llm_roofline.render").joinpath(TEMPLATE).read_text(encoding="utf-8")
 
 
 def render_html(reports: list[dict[str, Any]], findings: list[list[str]] | None = None) -> str:

@@ -11,9 +11,9 @@ import re
 import textwrap
 from collections.abc import Sequence
 
-from ..report import ParallelismSummary, Phase, Report
-from ..units import format_bytes, format_bytes_per_s, format_flops, format_flops_per_s
-from ..units import format_seconds as seconds
+from ..engine.report import ParallelismSummary, Phase, Report
+from ..inputs.units import format_bytes, format_bytes_per_s, format_flops, format_flops_per_s
+from ..inputs.units import format_seconds as seconds
 from .text import count, number, percent, verdicts, workload_line
 
 WIDTH = 100

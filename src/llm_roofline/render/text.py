@@ -6,7 +6,7 @@ fields (AI over the ridge point, an operator's share of its phase's time).
 
 from __future__ import annotations
 
-from ..report import Phase, Report
+from ..engine.report import Phase, Report
 
 
 def number(value: float | None) -> str:

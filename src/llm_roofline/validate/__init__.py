@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..hardware import Hardware
-    from ..model import Model
+    from ..inputs.hardware import Hardware
+    from ..inputs.model import Model
     from .compare import Validation
     from .harness import Point, Timed, TimingOptions
 

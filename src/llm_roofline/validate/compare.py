@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..analysis import analyze
-from ..hardware import DEFAULT_BANDWIDTH_EFFICIENCY, DEFAULT_COMPUTE_EFFICIENCY, Hardware
-from ..model import Model
-from ..workload import Workload
+from ..engine.analysis import analyze
+from ..inputs.hardware import DEFAULT_BANDWIDTH_EFFICIENCY, DEFAULT_COMPUTE_EFFICIENCY, Hardware
+from ..inputs.model import Model
+from ..inputs.workload import Workload
 from .harness import Point, Timed
 
 SCHEMA = "llm-roofline/validation/v1"

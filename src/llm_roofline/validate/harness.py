@@ -11,63 +11,17 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..dtypes import bytes_per_element
+from ..inputs.dtypes import bytes_per_element
+from ..inputs.model import Model
 from ..measure.allocator import keep_freed_memory
 from ..measure.timer import summarize, timed_call
-from ..model import Model
+from .hf_backend import hf_steps
+from .points import PHASES, Point, Step, Timed, TimingOptions, grid
 
-PHASES = ("prefill", "decode")
-
-
-@dataclass(frozen=True)
-class Point:
-    phase: str  # "prefill" | "decode"
-    dtype: str
-    batch: int
-    tokens: int  # prefill: prompt tokens per sequence; decode: tokens already cached
-
-
-@dataclass(frozen=True)
-class Timed:
-    point: Point
-    measured_s: float  # the chosen statistic of the timed runs (TimingOptions.statistic)
-    times_s: tuple[float, ...]
-    quiet: int = 0  # timed runs with no other process beside them (measure/timer.py)
-
-
-@dataclass(frozen=True)
-class TimingOptions:
-    device: str = "cpu"
-    backend: str = "ours"  # "ours" (validate.model) or "transformers"
-    warmup: int = 1
-    repeats: int = 5
-    min_repeats: int = 3
-    budget_s: float = 20.0  # per point, once min_repeats are in
-    threads: int | None = None
-    seed: int = 0
-    statistic: str = "median"  # or "min" (measure/timer.py says when)
-
-
-def grid(
-    dtypes: Sequence[str],
-    prompt_lens: Sequence[int],
-    batches: Sequence[int],
-    context_lens: Sequence[int],
-    prefill_batches: Sequence[int] = (1,),
-) -> list[Point]:
-    """Prefill points (prefill_batches × prompt_lens) and decode points (batches × contexts)."""
-    points = []
-    for dtype in dtypes:
-        points += [Point("prefill", dtype, b, t) for b in prefill_batches for t in prompt_lens]
-        points += [Point("decode", dtype, b, c) for b in batches for c in context_lens]
-    return points
-
-
-Step = Callable[[int], object]
+__all__ = ["PHASES", "Point", "Step", "Timed", "TimingOptions", "grid"]
 
 
 def _our_steps(
@@ -75,8 +29,8 @@ def _our_steps(
 ) -> Iterable[tuple[Point, Step]]:
     import torch
 
+    from ..measure.reference_model import build_decoder
     from ..measure.torch_backend import TORCH_DTYPES
-    from .model import build_decoder
 
     max_batch = max(p.batch for p in points)
     max_len = max(p.tokens + (1 if p.phase == "decode" else 0) for p in points)
@@ -241,8 +195,6 @@ def _steps(
     if opts.backend == "ours":
         return _our_steps(m, dtype, points, opts)
     if opts.backend == "transformers":
-        from .hf_backend import hf_steps
-
         return hf_steps(m, dtype, points, opts)
     raise ValueError(f"backend must be 'ours' or 'transformers', got {opts.backend!r}")
 

@@ -15,9 +15,9 @@ import inspect
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..model import Model
-from .harness import Point, Step, TimingOptions
-from .model import NORM_EPS, ROPE_THETA, check_supported
+from ..inputs.model import Model
+from ..measure.reference_model import NORM_EPS, ROPE_THETA, check_supported
+from .points import Point, Step, TimingOptions
 
 
 def _import() -> Any:

@@ -13,10 +13,10 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from ..analysis import analyze
-from ..hardware_catalog import get_hardware
-from ..model_catalog import get_model
-from ..workload import Workload
+from ..catalog.hardware_catalog import get_hardware
+from ..catalog.model_catalog import get_model
+from ..engine.analysis import analyze
+from ..inputs.workload import Workload
 
 
 @dataclass(frozen=True)

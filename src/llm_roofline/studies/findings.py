@@ -15,17 +15,17 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from .analysis import analyze, build_phase, decode_pass, prefill_pass
-from .critical import SEARCH_LIMIT, smallest_integer
-from .hardware import Hardware
-from .layers import forward_operators
-from .model import Model
-from .ops import ATTENTION, MATMUL
-from .report import Phase, Report
-from .roofline import MEMORY_BOUND
-from .timing import Roofs
-from .units import format_bytes, format_seconds
-from .workload import Workload
+from ..engine.analysis import analyze, build_phase, decode_pass, prefill_pass
+from ..engine.critical import SEARCH_LIMIT, smallest_integer
+from ..engine.layers import forward_operators
+from ..engine.ops import ATTENTION, MATMUL
+from ..engine.report import Phase, Report
+from ..engine.roofline import MEMORY_BOUND
+from ..engine.timing import Roofs
+from ..inputs.hardware import Hardware
+from ..inputs.model import Model
+from ..inputs.units import format_bytes, format_seconds
+from ..inputs.workload import Workload
 
 MAX_FINDINGS = 6
 LONG_PROMPT_FACTOR = 16  # the "long prompt" of the attention-share finding: 16x the prompt

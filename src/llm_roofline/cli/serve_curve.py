@@ -20,7 +20,7 @@ from .common import (
 )
 
 if TYPE_CHECKING:
-    from ..serving import ServingCurve
+    from ..studies.serving import ServingCurve
 
 EXAMPLE = """examples:
   llm-roofline serve-curve --model llama-3.1-70b --hardware h100-sxm --tp 8
@@ -120,7 +120,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from ..serving import SpeculativeConfig, serving_curve
+    from ..studies.serving import SpeculativeConfig, serving_curve
     from .common import hardware_from_args, model_from_args, workload_from_args
 
     if args.draft_model is None and (args.spec_k is not None or args.spec_alpha is not None):
@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
             ]
         )
     if args.plot:
-        from ..serve_plot import plot_serving_curve
+        from ..render.serve_plot import plot_serving_curve
 
         plot_serving_curve(curve, args.plot)
     return 0
@@ -167,8 +167,8 @@ def run(args: argparse.Namespace) -> int:
 
 def serving_table(curve: ServingCurve) -> str:
     """The curve as a terminal table with a few header lines (computes nothing)."""
+    from ..inputs.units import format_bytes, format_seconds
     from ..render.table import grid
-    from ..units import format_bytes, format_seconds
 
     par = curve.parallelism
     lines = [

@@ -21,18 +21,19 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from . import checks
-from .analysis import analyze, memory_footprint, prefill_pass
-from .critical import smallest_integer
-from .hardware import Hardware
-from .layers import forward_operators
-from .model import Model
-from .parallel import Parallelism, micro_batch_sizes, stage_operators
-from .parallel_analysis import check_layout, device_memory_of
-from .report import Report
+from ..engine.analysis import analyze, memory_footprint, prefill_pass
+from ..engine.critical import smallest_integer
+from ..engine.layers import forward_operators
+from ..engine.parallel import micro_batch_sizes, stage_operators
+from ..engine.parallel_analysis import check_layout, device_memory_of
+from ..engine.report import Report
+from ..inputs import checks
+from ..inputs.hardware import Hardware
+from ..inputs.layout import Parallelism
+from ..inputs.model import Model
+from ..inputs.workload import Workload
 from .scheduling import chunked_prefill
 from .speculative import check_alpha, speculative_decode
-from .workload import Workload
 
 DEFAULT_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 DEFAULT_RESERVE_FRACTION = 0.1  # of each device's memory kept free (allocator, CUDA graphs)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..model import Model
-from .blocks import apply_rope, attend, rms_norm, rope_tables, swiglu
+from ..inputs.model import Model
+from .torch_blocks import apply_rope, attend, rms_norm, rope_tables, swiglu
 
 ROPE_THETA = 500_000.0  # any value: the cost does not depend on it
 NORM_EPS = 1e-5

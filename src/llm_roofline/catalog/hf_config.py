@@ -18,9 +18,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..inputs.model import Model
 from .hf_families import FAMILIES
 from .hf_fields import Fields
-from .model import Model
 
 SUPPORTED_MODEL_TYPES: tuple[str, ...] = tuple(sorted(FAMILIES))
 CONFIG_NAME = "config.json"

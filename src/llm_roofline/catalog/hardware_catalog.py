@@ -28,9 +28,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import checks, units
-from .dtypes import COMPUTE_DTYPES, normalize
-from .hardware import Hardware
+from ..inputs import checks, units
+from ..inputs.dtypes import COMPUTE_DTYPES, normalize
+from ..inputs.hardware import Hardware
 from .hardware_overrides import HardwareOverrides, apply_overrides, parse_peak_assignment
 
 __all__ = [
@@ -204,7 +204,7 @@ def _build(data: Mapping[str, Any], origin: str, *, preset: bool) -> Hardware:
 
 def _preset_files() -> list[tuple[str, str]]:
     """(file name, text) of every bundled preset, via importlib.resources."""
-    folder = resources.files("llm_roofline").joinpath("data", "hardware")
+    folder = resources.files("llm_roofline.catalog").joinpath("data", "hardware")
     return sorted(
         (entry.name, entry.read_text(encoding="utf-8"))
         for entry in folder.iterdir()

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..inputs.hardware import Hardware
 from . import roofline
 from .calibration import Calibration, calibration_from_table
-from .hardware import Hardware
 from .ops import OpCost
 
 

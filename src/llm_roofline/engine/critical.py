@@ -14,11 +14,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+from ..inputs.model import Model
+from ..inputs.workload import Workload
 from .layers import forward_operators
-from .model import Model
 from .ops import OpCost, Pass
 from .timing import Roofs
-from .workload import Workload
 
 SEARCH_LIMIT = 1 << 24  # batch sizes and prompt lengths are searched up to this
 

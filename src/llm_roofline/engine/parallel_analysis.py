@@ -18,14 +18,15 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from ..inputs.hardware import Hardware
+from ..inputs.layout import Parallelism
+from ..inputs.model import Model
+from ..inputs.workload import Workload
 from . import roofline
 from .analysis import analyze, build_phase, decode_pass, live_activation_bytes, prefill_pass
 from .critical import SEARCH_LIMIT, phase_totals, smallest_integer
-from .hardware import Hardware
-from .model import Model
 from .ops import OpCost, Pass
 from .parallel import (
-    Parallelism,
     micro_batch_sizes,
     stage_bounds,
     stage_kv_cache_bytes,
@@ -33,7 +34,6 @@ from .parallel import (
 )
 from .report import Memory, Metrics, ParallelismSummary, Phase, Report, Request
 from .timing import Roofs
-from .workload import Workload
 
 TRAPEZOID_SEGMENTS = 16  # decode steps of a request are summed from this many segments
 

@@ -10,9 +10,9 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from . import units
-from .dtypes import COMPUTE_DTYPES, normalize
-from .hardware import Hardware
+from ..inputs import units
+from ..inputs.dtypes import COMPUTE_DTYPES, normalize
+from ..inputs.hardware import Hardware
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,15 +21,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from . import checks
-from .analysis import decode_pass
-from .hardware import Hardware
-from .model import Model
-from .ops import Pass
-from .parallel import Parallelism
-from .parallel_analysis import check_layout, time_pass
-from .timing import Roofs
-from .workload import Workload
+from ..engine.analysis import decode_pass
+from ..engine.ops import Pass
+from ..engine.parallel_analysis import check_layout, time_pass
+from ..engine.timing import Roofs
+from ..inputs import checks
+from ..inputs.hardware import Hardware
+from ..inputs.layout import Parallelism
+from ..inputs.model import Model
+from ..inputs.workload import Workload
 
 
 def expected_tokens_per_step(alpha: float, k: int) -> float:

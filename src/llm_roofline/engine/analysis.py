@@ -10,17 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 
+from ..inputs.hardware import Hardware
+from ..inputs.layout import Parallelism
+from ..inputs.model import Model
+from ..inputs.workload import Workload
 from . import roofline
 from .critical import critical_batch_size, critical_prompt_len
-from .hardware import Hardware
 from .layers import forward_operators
-from .model import Model
 from .ops import OpCost, Pass
-from .parallel import Parallelism
 from .report import Memory, Metrics, OperatorRow, Phase, Report
 from .request import request_times
 from .timing import Roofs
-from .workload import Workload
 
 
 def prefill_pass(workload: Workload, batch: int | None = None, prompt: int | None = None) -> Pass:

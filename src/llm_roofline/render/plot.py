@@ -17,9 +17,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .render.text import number
-from .report import Phase, Report
-from .units import format_flops_per_s
+from ..engine.report import Phase, Report
+from ..inputs.units import format_flops_per_s
+from .text import number
 
 PLOT_FORMATS = ("png", "svg")
 PHASE_STYLE = {"prefill": ("tab:blue", "o"), "decode": ("tab:orange", "s")}

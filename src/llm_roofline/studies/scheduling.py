@@ -23,17 +23,17 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from . import checks
-from .analysis import build_phase, prefill_pass
-from .hardware import Hardware
-from .layers import forward_operators
-from .model import Model
-from .ops import OpCost, Pass
-from .parallel import Parallelism
-from .parallel_analysis import check_layout, time_pass
-from .report import Phase
-from .timing import Roofs
-from .workload import Workload
+from ..engine.analysis import build_phase, prefill_pass
+from ..engine.layers import forward_operators
+from ..engine.ops import OpCost, Pass
+from ..engine.parallel_analysis import check_layout, time_pass
+from ..engine.report import Phase
+from ..engine.timing import Roofs
+from ..inputs import checks
+from ..inputs.hardware import Hardware
+from ..inputs.layout import Parallelism
+from ..inputs.model import Model
+from ..inputs.workload import Workload
 
 
 @dataclass(frozen=True)

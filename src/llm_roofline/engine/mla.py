@@ -27,8 +27,8 @@ same projection FLOPs, and naive attention is (dn+dr+dv)/(2·r+dr) as costly (De
 
 from __future__ import annotations
 
+from ..inputs.model import MLA, Model
 from . import ops
-from .model import MLA, Model
 from .ops import ATTENTION, ELEMENTWISE, MATMUL, OpCost, Pass
 
 

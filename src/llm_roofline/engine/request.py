@@ -19,12 +19,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+from ..inputs.model import Model
+from ..inputs.workload import Workload
 from .layers import forward_operators
-from .model import Model
 from .ops import OpCost, Pass
 from .report import Phase, Request
 from .timing import Roofs
-from .workload import Workload
 
 STEP_BY_STEP_LIMIT = 64  # regions of at most this many decode steps are summed exactly
 SAMPLED_CONTEXTS = 17  # contexts sampled in a longer region (both ends included)

@@ -21,7 +21,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import checks
+from ..inputs import checks
+from ..inputs.model import Model
 from .hf_config import (
     CONFIG_NAME,
     find_in_hub_cache,
@@ -30,7 +31,6 @@ from .hf_config import (
     looks_like_repo_id,
     model_from_hf_dict,
 )
-from .model import Model
 
 INDEX_SCHEMA_VERSION = 1
 _INDEX_KEYS = frozenset({"schema_version", "description", "models"})
@@ -87,7 +87,7 @@ def _normalize(name: str) -> str:
 
 
 def _data_dir() -> Any:
-    return resources.files("llm_roofline") / "data" / "models"
+    return resources.files("llm_roofline.catalog") / "data" / "models"
 
 
 def _entry(raw: Any, origin: str) -> ModelEntry:

@@ -7,7 +7,7 @@ skewed). Conventions as in ``ops``; tested in tests/test_ops.py.
 
 from __future__ import annotations
 
-from .model import Model
+from ..inputs.model import Model
 from .ops import MATMUL, OpCost, Pass
 
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .model import Model
-from .workload import Workload
+from ..inputs.model import Model
+from ..inputs.workload import Workload
 
 MATMUL = "matmul"
 ATTENTION = "attention"

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import checks
+from ..inputs import checks
 
 COMPUTE_BOUND = "compute-bound"
 MEMORY_BOUND = "memory-bound"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import checks
+from ..inputs import checks
 
 Kwargs = dict[str, Any]
 NO_DEFAULT: Any = object()

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import functools
 
+from ..inputs.model import LayerGroup, Model
 from . import mla, moe, ops
-from .model import LayerGroup, Model
 from .ops import OpCost, Pass
 
 

@@ -27,68 +27,12 @@ Their memory traffic and reduction FLOPs are ignored (small next to the link tim
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from . import checks, layers, moe, ops
-from .model import LayerGroup, Model
+from ..inputs.layout import Layout as Parallelism
+from ..inputs.model import LayerGroup, Model
+from . import layers, moe, ops
 from .ops import COMMUNICATION, OpCost, Pass
-
-
-@dataclass(frozen=True)
-class Parallelism:
-    """Degrees of tensor, pipeline and expert parallelism, and pipeline micro-batches."""
-
-    tensor: int = 1
-    pipeline: int = 1
-    expert: int = 1
-    micro_batches: int = 1  # per phase, the batch is cut into this many pipeline micro-batches
-
-    def __post_init__(self) -> None:
-        for name in ("tensor", "pipeline", "expert", "micro_batches"):
-            checks.integer(name, getattr(self, name), minimum=1)
-        if self.expert > 1 and self.expert % self.tensor:
-            raise ValueError(
-                f"expert ({self.expert}) must be 1 or a multiple of tensor ({self.tensor}): "
-                "routed experts are split across the devices of a stage"
-            )
-
-    @property
-    def stage_devices(self) -> int:
-        """Devices holding one pipeline stage: t, or e when experts are split wider."""
-        return max(self.tensor, self.expert)
-
-    @property
-    def attention_replicas(self) -> int:
-        """Data-parallel replicas of the t-way attention inside a stage (e/t, or 1)."""
-        return self.stage_devices // self.tensor
-
-    @property
-    def devices(self) -> int:
-        return self.stage_devices * self.pipeline
-
-    @property
-    def is_single_device(self) -> bool:
-        return self.devices == 1 and self.micro_batches == 1
-
-    def check(self, m: Model) -> None:
-        """Raise ValueError, naming the field, where the model cannot be split this way."""
-        t, nq, n_kv = self.tensor, m.num_attention_heads, m.num_key_value_heads
-        if nq % t:
-            raise ValueError(f"tensor ({t}) must divide num_attention_heads ({nq})")
-        if m.mla is None and (n_kv % t if t <= n_kv else t % n_kv):
-            raise ValueError(
-                f"tensor ({t}) must divide num_key_value_heads ({n_kv}) or be a multiple of it "
-                "(the KV heads are then replicated)"
-            )
-        if self.pipeline > m.num_layers:
-            raise ValueError(f"pipeline ({self.pipeline}) exceeds num_layers ({m.num_layers})")
-        if self.expert > 1:
-            if m.moe is None:
-                raise ValueError(f"expert ({self.expert}) > 1 needs a mixture-of-experts model")
-            if m.moe.num_experts % self.expert:
-                raise ValueError(
-                    f"expert ({self.expert}) must divide moe.num_experts ({m.moe.num_experts})"
-                )
 
 
 def _ceil_div(a: int, b: int) -> int:

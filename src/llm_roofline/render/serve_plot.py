@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..studies.serving import ServingCurve
 from .plot import plot_format
-from .serving import ServingCurve
 
 
 def plot_serving_curve(curve: ServingCurve, path: str | os.PathLike[str]) -> Path:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..inputs.model import MLA, MoE
 from .hf_fields import (
     Fields,
     Kwargs,
@@ -29,7 +30,6 @@ from .hf_fields import (
     leading_dense_layers,
     windows,
 )
-from .model import MLA, MoE
 
 # transformers Gemma3TextConfig.__init__ defaults (the keys a nested text_config may omit).
 GEMMA3_TEXT_DEFAULTS: Mapping[str, Any] = {

@@ -1,0 +1,82 @@
+"""Where a model runs: the ``Layout`` of tensor, pipeline, expert and data parallelism.
+
+Conventions (vLLM / Megatron-LM) are in engine/parallel.py and docs/PARALLELISM.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import checks
+from .model import Model
+
+
+@dataclass(frozen=True, kw_only=True)
+class Layout:
+    """How a model is laid out on devices: tensor, pipeline, expert and data degrees.
+
+    One device is the layout of ones. ``data`` replicas each run the whole layout on their
+    own share of the requests: throughput and cost scale with them, latency does not.
+    """
+
+    tensor: int = 1
+    pipeline: int = 1
+    expert: int = 1
+    data: int = 1
+    micro_batches: int = 1  # per phase, the batch is cut into this many pipeline micro-batches
+
+    def __post_init__(self) -> None:
+        for name in ("tensor", "pipeline", "expert", "data", "micro_batches"):
+            checks.integer(name, getattr(self, name), minimum=1)
+        if self.expert > 1 and self.expert % self.tensor:
+            raise ValueError(
+                f"expert ({self.expert}) must be 1 or a multiple of tensor ({self.tensor}): "
+                "routed experts are split across the devices of a stage"
+            )
+
+    @property
+    def stage_devices(self) -> int:
+        """Devices holding one pipeline stage: t, or e when experts are split wider."""
+        return max(self.tensor, self.expert)
+
+    @property
+    def attention_replicas(self) -> int:
+        """Data-parallel replicas of the t-way attention inside a stage (e/t, or 1)."""
+        return self.stage_devices // self.tensor
+
+    @property
+    def replica_devices(self) -> int:
+        """Devices of one model replica: a stage's devices times the pipeline stages."""
+        return self.stage_devices * self.pipeline
+
+    @property
+    def devices(self) -> int:
+        """Every device of the deployment: replica_devices × data replicas."""
+        return self.replica_devices * self.data
+
+    @property
+    def is_single_device(self) -> bool:
+        return self.replica_devices == 1 and self.micro_batches == 1
+
+    def check(self, m: Model) -> None:
+        """Raise ValueError, naming the field, where the model cannot be split this way."""
+        t, nq, n_kv = self.tensor, m.num_attention_heads, m.num_key_value_heads
+        if nq % t:
+            raise ValueError(f"tensor ({t}) must divide num_attention_heads ({nq})")
+        if m.mla is None and (n_kv % t if t <= n_kv else t % n_kv):
+            raise ValueError(
+                f"tensor ({t}) must divide num_key_value_heads ({n_kv}) or be a multiple of it "
+                "(the KV heads are then replicated)"
+            )
+        if self.pipeline > m.num_layers:
+            raise ValueError(f"pipeline ({self.pipeline}) exceeds num_layers ({m.num_layers})")
+        if self.expert > 1:
+            if m.moe is None:
+                raise ValueError(f"expert ({self.expert}) > 1 needs a mixture-of-experts model")
+            if m.moe.num_experts % self.expert:
+                raise ValueError(
+                    f"expert ({self.expert}) must divide moe.num_experts ({m.moe.num_experts})"
+                )
+
+
+Parallelism = Layout  # the name of the first version's API
