@@ -49,7 +49,14 @@ class OpCost(NamedTuple):
     instances: int = 1  # how many times this instance cost occurs (e.g. layers)
     weight_params: int = 0  # parameters this operator owns (for the parameter count)
     param_bytes: float = 0.0  # bytes those parameters occupy in memory
-    shape: tuple[int, ...] = ()  # matmul: (tokens, in, out); attention: (queries, keys, heads)
+    # matmul: (tokens, in, out); attention: (queries, keys, heads, batch, head_dim) with
+    # keys = past + new per sequence; communication: (devices, message_bytes)
+    shape: tuple[int, ...] = ()
+    # What calibration looks up (never the name): matmul "linear" | "experts"; attention
+    # "attention"; elementwise "norm" | "rotary" | "act_fn" | "residual" | "softmax";
+    # gather "embedding"; communication "all_reduce" | "all_gather" | "all_to_all" | "send"
+    family: str = ""
+    live_bytes: float = 0.0  # activation bytes live at once while it runs (peak memory)
 
     @property
     def bytes(self) -> float:

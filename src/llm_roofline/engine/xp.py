@@ -1,0 +1,82 @@
+"""Arithmetic that takes Python numbers or numpy arrays, so one formula serves both.
+
+Every operator formula and the roofline are written with these instead of ``min``,
+``max``, ``if`` and ``math``: given numbers they stay on plain Python floats (no numpy
+import, fast for one configuration); given arrays they broadcast element-wise (a sweep of
+a million configurations in one evaluation). numpy is imported only when an array is seen.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+Number = Any  # a Python int/float, or a numpy array of them (broadcast element-wise)
+_SCALARS = (int, float)
+
+
+def _np() -> Any:
+    import numpy
+
+    return numpy
+
+
+def is_scalar(*values: Number) -> bool:
+    return all(type(v) in _SCALARS for v in values)
+
+
+def minimum(a: Number, b: Number) -> Number:
+    if type(a) in _SCALARS and type(b) in _SCALARS:
+        return a if a <= b else b
+    return _np().minimum(a, b)
+
+
+def maximum(a: Number, b: Number) -> Number:
+    if type(a) in _SCALARS and type(b) in _SCALARS:
+        return a if a >= b else b
+    return _np().maximum(a, b)
+
+
+def where(condition: Any, if_true: Number, if_false: Number) -> Number:
+    """``if_true if condition else if_false``, element-wise for arrays."""
+    if type(condition) is bool:
+        return if_true if condition else if_false
+    return _np().where(condition, if_true, if_false)
+
+
+def ceil_div(a: Number, b: Number) -> Number:
+    """⌈a / b⌉ for positive integers (floor division of the negation: exact, no floats)."""
+    return -(-a // b)
+
+
+def power(base: Number, exponent: Number) -> Number:
+    """base ** exponent; float64 for arrays (integer arrays would overflow)."""
+    if type(base) in _SCALARS and type(exponent) in _SCALARS:
+        return float(base) ** exponent
+    np = _np()
+    return np.power(np.asarray(base, dtype=float), exponent)
+
+
+def log(x: Number) -> Number:
+    if type(x) in _SCALARS:
+        return math.log(x)
+    return _np().log(x)
+
+
+def log1p(x: Number) -> Number:
+    if type(x) in _SCALARS:
+        return math.log1p(x)
+    return _np().log1p(x)
+
+
+def expm1(x: Number) -> Number:
+    if type(x) in _SCALARS:
+        return math.expm1(x)
+    return _np().expm1(x)
+
+
+def to_float(x: Number) -> Number:
+    """float(x) for a number, a float64 array for an array."""
+    if type(x) in _SCALARS:
+        return float(x)
+    return _np().asarray(x, dtype=float)
