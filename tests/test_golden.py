@@ -62,6 +62,6 @@ def test_numbers_equal_the_pinned_ones(current: dict[str, Any], pinned: dict[str
 
 
 def test_the_comparison_catches_a_change() -> None:
-    assert differences({"a": 1.0}, {"a": 1.0 + 1e-6}) == ["a: 1.0 != 1.000001"]
+    assert differences({"a": 1.0}, {"a": 1.0 + 1e-6}) == [".a: 1.0 != 1.000001"]
     assert differences({"a": [1, 2]}, {"a": [1, 2]}) == []
     assert differences({"a": 1}, {"b": 1}) == [": keys ['a', 'b'] differ"]
