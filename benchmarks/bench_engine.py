@@ -17,8 +17,8 @@ from collections.abc import Callable
 from llm_roofline import Workload, analyze
 from llm_roofline.catalog.hardware_catalog import get_hardware
 from llm_roofline.catalog.model_catalog import get_model
-from llm_roofline.engine.analysis import build_phase, prefill_pass
-from llm_roofline.engine.layers import forward_operators
+from llm_roofline.engine.phase import build_phase, prefill_pass
+from llm_roofline.engine.sharding import forward_operators
 from llm_roofline.engine.timing import Roofs
 
 LLAMA3_8B = get_model("llama-3.1-8b")  # presets are read here, before any timing

@@ -18,10 +18,10 @@ from conftest import (
     tiny_moe,
 )
 from llm_roofline import Hardware, Model, Report, Workload, analyze
-from llm_roofline.engine.analysis import build_phase, decode_pass, prefill_pass
-from llm_roofline.engine.layers import forward_operators
-from llm_roofline.engine.ops import MATMUL, OpCost
+from llm_roofline.engine.ops import MATMUL, OpCost, decode_pass, prefill_pass
+from llm_roofline.engine.phase import build_phase
 from llm_roofline.engine.seed import seed_phase_intensity
+from llm_roofline.engine.sharding import forward_operators
 from llm_roofline.engine.timing import Roofs
 
 
@@ -169,8 +169,9 @@ def test_request_time_equals_the_step_by_step_sum(make: type, attention: str) ->
     w = Workload(batch_size=4, prompt_len=30, output_len=25, attention=attention)
     report = analyze(m, hw, w)
     roofs = Roofs.of(hw, "bf16")
+    # TTFT yields the first of the 25 tokens; 24 decode steps at contexts 30 .. 53 follow.
     steps = [
-        build_phase(forward_operators(m, decode_pass(w, context=30 + i)), roofs) for i in range(25)
+        build_phase(forward_operators(m, decode_pass(w, context=30 + i)), roofs) for i in range(24)
     ]
     assert report.metrics.request.decode_s == pytest.approx(
         sum(s.expected_time_s for s in steps), rel=1e-9

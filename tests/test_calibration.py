@@ -19,10 +19,11 @@ from llm_roofline.engine.calibration import (
     calibration_from_table,
     elementwise_family,
 )
-from llm_roofline.engine.layers import forward_operators
 from llm_roofline.engine.ops import OpCost, Pass
 from llm_roofline.engine.request import STEP_BY_STEP_LIMIT, decode_steps_s, sum_sampled
+from llm_roofline.engine.sharding import forward_operators
 from llm_roofline.engine.timing import Roofs
+from llm_roofline.inputs.layout import Layout
 
 PEAK, BW = 100e9, 10e9
 
@@ -233,11 +234,13 @@ def _step_sum(m: Model, w: Workload, roofs: Roofs, first: int, last: int) -> flo
 def test_calibrated_request_sum_matches_step_by_step(steps: int) -> None:
     m, roofs = tiny_model(), Roofs.of(device(), "fp32")
     first = 50
-    expected, ideal = decode_steps_s(m, FP32, roofs, first, first + steps - 1)
+    expected, ideal = decode_steps_s(m, FP32, roofs, Layout(), first, first + steps - 1)
     exact = _step_sum(m, FP32, roofs, first, first + steps - 1)
     assert expected == pytest.approx(exact, rel=1e-3 if steps > STEP_BY_STEP_LIMIT else 1e-12)
     flat = Roofs.of(device(False), "fp32")
-    assert ideal == pytest.approx(decode_steps_s(m, FP32, flat, first, first + steps - 1)[1])
+    assert ideal == pytest.approx(
+        decode_steps_s(m, FP32, flat, Layout(), first, first + steps - 1)[1]
+    )
 
 
 def test_sum_sampled_is_exact_for_piecewise_linear_functions() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "golden"))
-from make_golden import OUT, golden  # noqa: E402  (a script beside the data it writes)
+from make_golden import OUT, golden
 
 REL = 1e-9
 
@@ -28,7 +28,7 @@ def differences(expected: Any, actual: Any, where: str = "") -> list[str]:
     if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
         return [
             d
-            for i, (e, a) in enumerate(zip(expected, actual))
+            for i, (e, a) in enumerate(zip(expected, actual, strict=True))
             for d in differences(e, a, f"{where}[{i}]")
         ]
     if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):

@@ -13,9 +13,10 @@ import pytest
 from conftest import a100
 from llm_roofline import MLA, Model, MoE, Workload, analyze
 from llm_roofline.catalog.model_catalog import get_model
-from llm_roofline.engine.layers import attention_block, forward_operators
+from llm_roofline.engine.blocks import attention_block
 from llm_roofline.engine.mla import absorbed
 from llm_roofline.engine.ops import OpCost, Pass
+from llm_roofline.engine.sharding import forward_operators
 
 
 def tiny_mla(q_lora_rank: int | None = 4) -> Model:

@@ -10,13 +10,11 @@ import pytest
 
 from conftest import tiny, tiny_moe
 from llm_roofline import Workload
-from llm_roofline.engine.layers import forward_operators
+from llm_roofline.engine.attention import attended_pairs, attention_ops
 from llm_roofline.engine.moe import distinct_experts, moe_ops
 from llm_roofline.engine.ops import (
     Pass,
     act_fn,
-    attended_pairs,
-    attention_ops,
     embed_tokens,
     linear,
     lm_head,
@@ -24,6 +22,7 @@ from llm_roofline.engine.ops import (
     residual,
     rotary_emb,
 )
+from llm_roofline.engine.sharding import forward_operators
 from llm_roofline.inputs.dtypes import weight_bytes_per_element
 
 
@@ -117,10 +116,15 @@ def test_decode_attention_reads_the_cache_gqa_correct() -> None:
     assert op.flops == 2 * 2 * 6 * 8  # B · nq · (C + 1) pairs · 4·hd
 
 
-def test_sliding_window_caps_decode_cache_reads() -> None:
+def test_sliding_window_decode_reads_the_keys_it_attends_to() -> None:
+    """Window 8, 100 cached: the new token attends to 8 keys, itself and the 7 cached before
+    it, so 7 cached K and V rows are read (tiny: 1 KV head of 2, bf16) and 8 pairs scored."""
     m = tiny()
-    (op,) = attention_ops(m, bf16(new=1, past=100), 8)
-    assert op.kv_bytes == 2 * 8 * 2 * 2
+    p = bf16(new=1, past=100)
+    (op,) = attention_ops(m, p, 8)
+    assert op.kv_bytes == 2 * 7 * 2 * 2
+    assert attended_pairs(p, 8) == 8
+    assert op.flops == 2 * 8 * 2 * (2 + 2)  # heads 2 × 8 pairs × (QKᵀ + PV) × head_dim 2
 
 
 def test_eager_attention_puts_the_score_matrix_through_memory() -> None:

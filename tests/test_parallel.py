@@ -12,22 +12,22 @@ import pytest
 from conftest import ALL_MODELS, a100, llama3_8b, mixtral_8x7b, tiny, tiny_moe
 from llm_roofline import Hardware, Report, Workload, analyze
 from llm_roofline.catalog.model_catalog import get_model
-from llm_roofline.engine.analysis import build_phase, decode_pass, prefill_pass
-from llm_roofline.engine.layers import forward_operators
-from llm_roofline.engine.ops import COMMUNICATION, MATMUL, Pass
-from llm_roofline.engine.parallel import (
-    Parallelism,
+from llm_roofline.engine.ops import COMMUNICATION, MATMUL, Pass, decode_pass, prefill_pass
+from llm_roofline.engine.phase import build_phase
+from llm_roofline.engine.pipeline import time_pass
+from llm_roofline.engine.sharding import (
     all_gather,
     all_reduce,
     all_to_all,
+    forward_operators,
     micro_batch_sizes,
     pp_send,
     shard_model,
     stage_bounds,
     stage_operators,
 )
-from llm_roofline.engine.parallel_analysis import sum_over_contexts, time_pass
 from llm_roofline.engine.timing import Roofs
+from llm_roofline.inputs.layout import Parallelism
 from test_mla import deepseek_v3, tiny_mla
 
 
@@ -115,13 +115,6 @@ def test_one_device_equals_the_single_device_report_exactly(make: type, workload
     assert replace(layout, parallelism=None) == single
     assert layout.parallelism.devices == 1
     assert layout.parallelism.bubble_fraction == {"prefill": 0.0, "decode": 0.0}
-
-
-@pytest.mark.parametrize("make", SINGLE_MODELS)
-def test_one_device_operators_are_the_forward_operators(make: type) -> None:
-    m = make()
-    for p in (prefill_pass(WORKLOADS[1]), decode_pass(WORKLOADS[1])):
-        assert stage_operators(m, Parallelism(), p, 0) == list(forward_operators(m, p))
 
 
 def test_single_device_json_has_no_parallelism_key_and_layouts_round_trip() -> None:
@@ -361,12 +354,10 @@ def test_request_sum_over_contexts_matches_the_step_by_step_sum() -> None:
     par = Parallelism(tensor=2, pipeline=2)
     roofs = Roofs.of(hw, "bf16")
     report = analyze(m, hw, w, par)
-    steps = [time_pass(m, par, decode_pass(w, context=c), roofs).steady_s for c in range(100, 140)]
+    steps = [
+        time_pass(m, par, decode_pass(w, context=c), roofs).steady_s for c in range(100, 139)
+    ]  # 39 steps after the first token
     assert report.metrics.request.decode_s == pytest.approx(sum(steps), rel=1e-6)
-    assert sum_over_contexts(lambda c: (2.0 * c + 1, 1.0), 3, 10) == (
-        sum(2.0 * c + 1 for c in range(3, 11)),
-        8.0,
-    )
 
 
 def test_matmul_kinds_stay_matmuls_and_comm_ops_move_no_memory() -> None:

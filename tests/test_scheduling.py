@@ -8,9 +8,9 @@ import pytest
 
 from conftest import a100, llama3_8b, tiny, tiny_moe
 from llm_roofline import Workload, analyze
-from llm_roofline.engine.analysis import build_phase
-from llm_roofline.engine.layers import forward_operators
 from llm_roofline.engine.ops import Pass
+from llm_roofline.engine.phase import build_phase
+from llm_roofline.engine.sharding import forward_operators
 from llm_roofline.engine.timing import Roofs
 from llm_roofline.inputs.layout import Parallelism
 from llm_roofline.studies.scheduling import chunk_passes, chunked_prefill, merge_step, mixed_step

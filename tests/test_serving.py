@@ -10,15 +10,10 @@ import pytest
 from conftest import a100, llama3_8b, mixtral_8x7b, tiny
 from llm_roofline import Hardware, Workload, analyze
 from llm_roofline.catalog.model_catalog import get_model
-from llm_roofline.inputs.layout import Parallelism
+from llm_roofline.engine.memory import max_batch_size, serving_memory_bytes
+from llm_roofline.inputs.layout import Layout, Parallelism
 from llm_roofline.studies.scheduling import chunked_prefill
-from llm_roofline.studies.serving import (
-    ServingCurve,
-    SpeculativeConfig,
-    device_memory_bytes,
-    max_batch_size,
-    serving_curve,
-)
+from llm_roofline.studies.serving import ServingCurve, SpeculativeConfig, serving_curve
 
 W = Workload(prompt_len=512, output_len=64)
 
@@ -40,21 +35,30 @@ def test_points_follow_the_reports() -> None:
         assert p.output_tokens_per_s_per_device == p.output_tokens_per_s
         assert p.decode_tokens_per_s == p.batch_size / p.tpot_s
         assert p.cost_per_million_tokens == pytest.approx(3.0 / 3600 / p.output_tokens_per_s * 1e6)
-        assert p.memory_bytes_per_device == report.metrics.memory.total_bytes
+        assert p.memory_bytes_per_device == serving_memory_bytes(m, W, Layout(), p.batch_size)
     rates = [p.output_tokens_per_s for p in curve.points]
     assert rates == sorted(rates)  # batching raises throughput
     assert curve.compute_bound_batch_size == analyze(m, hw, W).metrics.critical_batch_size
 
 
-def test_max_batch_is_the_last_that_fits() -> None:
+def test_max_batch_by_hand_under_continuous_batching() -> None:
+    """Llama-3.1-8B, bf16, 512 + 64 tokens, on 80 GB keeping 10% free (72e9 usable).
+
+    weights 8,030,261,248 params × 2 B = 16,060,522,496 B; KV per token 32 layers × 2 ×
+    8 KV heads × 128 × 2 B = 131,072 B, × 576 tokens = 75,497,472 B per sequence. The live
+    activations of one step: one 512-token prompt's act_fn (reads 2·512·14,336, writes
+    512·14,336 elements, 2 B each: 44,040,192 B), or the decode batch's lm_head
+    (B·(4,096 + 128,256)·2 B = 264,704·B), larger from B = 167. So at large B the memory
+    is 16,060,522,496 + (75,497,472 + 264,704)·B <= 72e9: B <= 738.36.
+    """
     m, hw = llama3_8b(), h100()
-    usable = 0.9 * hw.memory_bytes
-    found = max_batch_size(m, W, hw, None, usable)
-    assert found is not None and found > 1
-    assert device_memory_bytes(m, replace(W, batch_size=found), hw, None) <= usable
-    assert device_memory_bytes(m, replace(W, batch_size=found + 1), hw, None) > usable
-    curve = serving_curve(m, hw, W, [1, found, found + 1])
-    assert curve.max_batch_size == found
+    weights, per_sequence, head = 16_060_522_496, 75_497_472, 264_704
+    assert serving_memory_bytes(m, W, Layout(), 700) == weights + (per_sequence + head) * 700
+    assert serving_memory_bytes(m, W, Layout(), 1) == weights + per_sequence + 44_040_192
+    assert max_batch_size(m, W, hw, Layout()) == int((72e9 - weights) / (per_sequence + head))
+    assert max_batch_size(m, W, hw, Layout()) == 738
+    curve = serving_curve(m, hw, W, [1, 738, 739])
+    assert curve.max_batch_size == 738
     assert [p.fits for p in curve.points] == [True, True, False]
 
 
@@ -71,8 +75,8 @@ def test_parallel_layout_spreads_memory_and_throughput() -> None:
             2.0 * 8 / 3600 / p.output_tokens_per_s * 1e6
         )
     found = curve.max_batch_size
-    assert device_memory_bytes(m, replace(W, batch_size=found), hw, par) <= 0.9 * 80e9
-    assert device_memory_bytes(m, replace(W, batch_size=found + 1), hw, par) > 0.9 * 80e9
+    assert serving_memory_bytes(m, W, par, found) <= 0.9 * 80e9
+    assert serving_memory_bytes(m, W, par, found + 1) > 0.9 * 80e9
 
 
 def test_chunked_prefill_and_speculation_columns() -> None:

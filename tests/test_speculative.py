@@ -9,12 +9,16 @@ import pytest
 
 from conftest import a100, llama3_8b, tiny
 from llm_roofline import Model, Workload, analyze
-from llm_roofline.engine.analysis import build_phase
-from llm_roofline.engine.layers import forward_operators
 from llm_roofline.engine.ops import Pass
+from llm_roofline.engine.phase import build_phase
+from llm_roofline.engine.sharding import forward_operators
 from llm_roofline.engine.timing import Roofs
 from llm_roofline.inputs.layout import Parallelism
-from llm_roofline.studies.speculative import expected_tokens_per_step, speculative_decode
+from llm_roofline.studies.speculative import (
+    expected_tokens_per_step,
+    speculative_decode,
+    verify_pass,
+)
 
 
 def brute_force(alpha: float, k: int) -> float:
@@ -62,17 +66,33 @@ def test_bad_inputs_name_the_field(alpha: float, k: int, field: str) -> None:
         expected_tokens_per_step(alpha, k)
 
 
+def test_verify_pass_scores_k_plus_one_positions_per_sequence() -> None:
+    """Llama-3.1-8B, batch 256, k = 5: the lm_head runs over 256 × 6 = 1,536 rows, so its
+    FLOPs are 2 × 1,536 × 4,096 × 128,256 (not 2 × 256 × ...), and it reads its (4,096,
+    128,256) bf16 weights once and 1,536 × (4,096 + 128,256) activations."""
+    w = Workload(batch_size=256, prompt_len=512)
+    (head,) = [
+        op for op in forward_operators(llama3_8b(), verify_pass(w, 5)) if op.name == "lm_head"
+    ]
+    rows = 256 * 6
+    assert head.flops == 2 * rows * 4096 * 128_256
+    assert head.weight_bytes == 4096 * 128_256 * 2
+    assert head.activation_bytes == rows * (4096 + 128_256) * 2
+    attention = [
+        op for op in forward_operators(llama3_8b(), verify_pass(w, 5)) if op.kind == "attention"
+    ]
+    assert attention[0].shape[:2] == (6, 512 + 6)  # 6 new queries over 512 cached keys + 6
+
+
 def test_step_is_k_draft_steps_plus_one_verify_pass() -> None:
     target, draft, hw = llama3_8b(), tiny(), a100()
     w = Workload(batch_size=4, prompt_len=512)
     spec = speculative_decode(target, draft, hw, w, k=3, alpha=0.8)
     roofs = Roofs.of(hw, "bf16")
-    verify = build_phase(forward_operators(target, Pass.of(w, new=4, past=512)), roofs)
     drafts = [
         build_phase(forward_operators(draft, Pass.of(w, new=1, past=512 + i)), roofs)
         for i in range(3)
     ]
-    assert spec.verify_s == verify.expected_time_s
     assert spec.draft_s == pytest.approx(sum(d.expected_time_s for d in drafts))
     assert spec.plain_tpot_s == analyze(target, hw, w).metrics.tpot_s
     assert spec.time_per_token_s == pytest.approx(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "analyze": "engine.analysis",
+    "analyze": "engine.analyze",
     "Hardware": "inputs.hardware",
     "MLA": "inputs.model",
     "Model": "inputs.model",
@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .engine.analysis import analyze
+    from .engine.analyze import analyze
     from .engine.report import Report
     from .engine.seed import (
         classify_llm_phases,

@@ -66,7 +66,7 @@ def add_output_args(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..engine.analysis import analyze
+    from ..engine.analyze import analyze
     from .common import (
         hardware_from_args,
         model_from_args,

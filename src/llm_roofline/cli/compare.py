@@ -34,7 +34,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from ..engine.analysis import analyze
+    from ..engine.analyze import analyze
     from ..render.compare import compare_table
     from .common import hardware_list_from_args, models_from_args, workload_from_args
 

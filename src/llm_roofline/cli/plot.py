@@ -48,7 +48,7 @@ def draw(report: Report, path: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..engine.analysis import analyze
+    from ..engine.analyze import analyze
     from ..render.text import verdicts
     from .common import hardware_from_args, model_from_args, workload_from_args
 

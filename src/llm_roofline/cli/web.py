@@ -47,7 +47,7 @@ def page_file(text: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..engine.analysis import analyze
+    from ..engine.analyze import analyze
     from ..render.html import render_html
     from ..studies.findings import findings
     from . import UsageError

@@ -27,9 +27,11 @@ same projection FLOPs, and naive attention is (dn+dr+dv)/(2·r+dr) as costly (De
 
 from __future__ import annotations
 
+from ..inputs import xp
 from ..inputs.model import MLA, Model
 from . import ops
-from .ops import ATTENTION, ELEMENTWISE, MATMUL, OpCost, Pass
+from .attention import attention_cost, cached_keys_read
+from .ops import MATMUL, OpCost, Pass
 
 
 def attention_block(m: Model, p: Pass, window: int | None) -> list[OpCost]:
@@ -42,50 +44,52 @@ def attention_block(m: Model, p: Pass, window: int | None) -> list[OpCost]:
         r_q = a.q_lora_rank
         block = [
             ops.linear("q_a_proj", p, t, d, r_q),
-            latent_norm("q_a_layernorm", p, r_q),
+            ops.latent_norm("q_a_layernorm", p, r_q),
             ops.linear("q_b_proj", p, t, r_q, nq * a.qk_head_dim),
         ]
     block += [
         ops.linear(
             "kv_a_proj_with_mqa", p, t, d, a.kv_lora_rank + a.qk_rope_head_dim, writes_kv=True
         ),
-        latent_norm("kv_a_layernorm", p, a.kv_lora_rank),
+        ops.latent_norm("kv_a_layernorm", p, a.kv_lora_rank),
     ]
+    # RoPE on q_pe (T, nq·dr) and the shared k_pe (T, dr).
+    rope = ops.rotary(p, (nq + 1) * a.qk_rope_head_dim)
     if absorbed(p):
         block += [
             absorb("kv_b_proj_k", p, nq, a.qk_nope_head_dim, a.kv_lora_rank),
-            rotary_emb(m, p),
+            rope,
             *absorbed_attention(m, p, window),
             absorb("kv_b_proj_v", p, nq, a.kv_lora_rank, a.v_head_dim),
         ]
     else:
-        block += [kv_b_proj(m, p, window), rotary_emb(m, p), *naive_attention(m, p, window)]
+        block += [kv_b_proj(m, p, window), rope, *naive_attention(m, p, window)]
     block.append(ops.linear("o_proj", p, t, nq * a.v_head_dim, d))
     return block
 
 
 def absorbed(p: Pass) -> bool:
-    """The absorbed form runs on passes over a cache when asked; prefill is always naive."""
-    return p.past > 0 and p.mla_decode == "absorbed"
+    """The absorbed form runs on passes over a cache when asked; prefill is always naive.
+
+    Raises ValueError for an array of passes some of which have a cache and some not: the
+    two forms have different operators and cannot be evaluated as one array.
+    """
+    if p.mla_decode != "absorbed":
+        return False
+    if xp.is_scalar(p.past):
+        return bool(p.past > 0)
+    with_cache = p.past > 0
+    if with_cache.all():
+        return True
+    if not with_cache.any():
+        return False
+    raise ValueError("MLA passes with and without a cache (past = 0) cannot share one array")
 
 
 def _mla(m: Model) -> MLA:
     if m.mla is None:
         raise ValueError(f"model {m.name!r} has no multi-head latent attention (mla is None)")
     return m.mla
-
-
-def latent_norm(name: str, p: Pass, width: int) -> OpCost:
-    """RMSNorm over (T, width) (q_a_layernorm: r_q; kv_a_layernorm: r); a scale of width."""
-    n = p.tokens * width
-    return ops.elementwise(name, p, read=n, write=n, flops_per_element=4, params=width)
-
-
-def rotary_emb(m: Model, p: Pass) -> OpCost:
-    """RoPE on q_pe (T, nq·dr) and the shared k_pe (T, dr): in and out, 3 FLOPs per element."""
-    a = _mla(m)
-    n = p.tokens * (m.num_attention_heads + 1) * a.qk_rope_head_dim
-    return ops.elementwise("rotary_emb", p, read=n, write=n, flops_per_element=3)
 
 
 def absorb(name: str, p: Pass, heads: int, d_in: int, d_out: int) -> OpCost:
@@ -97,15 +101,18 @@ def absorb(name: str, p: Pass, heads: int, d_in: int, d_out: int) -> OpCost:
     """
     t = p.tokens
     weight_bytes = heads * d_in * d_out * p.weight_bytes
+    activations = t * heads * (d_in + d_out) * p.act_bytes
     return OpCost(
         name,
         MATMUL,
         flops=2 * t * heads * d_in * d_out,
         weight_bytes=weight_bytes,
-        activation_bytes=t * heads * (d_in + d_out) * p.act_bytes,
+        activation_bytes=activations,
         weight_params=heads * d_in * d_out,
         param_bytes=weight_bytes,
         shape=(t, d_in, d_out),
+        family="linear",
+        live_bytes=activations,
     )
 
 
@@ -117,19 +124,15 @@ def kv_b_proj(m: Model, p: Pass, window: int | None) -> OpCost:
     Prefill (C = 0) is the plain up-projection of the new tokens.
     """
     a = _mla(m)
-    cached = p.batch * ops.cached_keys_read(p, window)
+    cached = p.batch * cached_keys_read(p, window)
     rows = cached + p.tokens
-    op = ops.linear(
-        "kv_b_proj",
-        p,
-        rows,
-        a.kv_lora_rank,
-        m.num_attention_heads * (a.qk_nope_head_dim + a.v_head_dim),
-    )
-    out = rows * m.num_attention_heads * (a.qk_nope_head_dim + a.v_head_dim) * p.act_bytes
+    width = m.num_attention_heads * (a.qk_nope_head_dim + a.v_head_dim)
+    op = ops.linear("kv_b_proj", p, rows, a.kv_lora_rank, width)
+    activations = p.tokens * a.kv_lora_rank * p.act_bytes + rows * width * p.act_bytes
     return op._replace(
-        activation_bytes=p.tokens * a.kv_lora_rank * p.act_bytes + out,
+        activation_bytes=activations,
         kv_bytes=cached * a.kv_lora_rank * p.kv_bytes,
+        live_bytes=activations,
     )
 
 
@@ -142,10 +145,10 @@ def naive_attention(m: Model, p: Pass, window: int | None) -> list[OpCost]:
     heads inside the kernel, never materialized per head.
     """
     a = _mla(m)
-    nq, b = m.num_attention_heads, p.batch
-    cached = b * ops.cached_keys_read(p, window)
+    nq = m.num_attention_heads
+    cached = p.batch * cached_keys_read(p, window)
     keys = cached + p.tokens
-    return _attention(
+    return attention_cost(
         p,
         window,
         heads=nq,
@@ -170,7 +173,7 @@ def absorbed_attention(m: Model, p: Pass, window: int | None) -> list[OpCost]:
     """
     a = _mla(m)
     nq, r, dr = m.num_attention_heads, a.kv_lora_rank, a.qk_rope_head_dim
-    return _attention(
+    return attention_cost(
         p,
         window,
         heads=nq,
@@ -179,67 +182,5 @@ def absorbed_attention(m: Model, p: Pass, window: int | None) -> list[OpCost]:
         q_bytes=p.tokens * nq * (r + dr) * p.act_bytes,
         o_bytes=p.tokens * nq * r * p.act_bytes,
         fresh_kv_bytes=p.tokens * (r + dr) * p.act_bytes,
-        cache_bytes=p.batch * ops.cached_keys_read(p, window) * (r + dr) * p.kv_bytes,
+        cache_bytes=p.batch * cached_keys_read(p, window) * (r + dr) * p.kv_bytes,
     )
-
-
-def _attention(
-    p: Pass,
-    window: int | None,
-    *,
-    heads: int,
-    score_dim: int,
-    value_dim: int,
-    q_bytes: float,
-    o_bytes: float,
-    fresh_kv_bytes: float,
-    cache_bytes: float,
-) -> list[OpCost]:
-    """Attention with given widths, costed as ops.attention_ops (flash, or eager's three ops).
-
-    FLOPs: 2·score_dim (QKᵀ) + 2·value_dim (PV) per (query, key) pair per head; softmax not
-    counted (flash). eager: the (T, C+T) score matrix per head is written, read and written
-    by softmax (5 FLOPs per entry), and read by PV.
-    """
-    pairs = (
-        ops.attended_pairs(p, window) if p.attention == "flash" else float(p.new * (p.past + p.new))
-    )
-    score_flops = p.batch * heads * pairs * 2 * score_dim
-    value_flops = p.batch * heads * pairs * 2 * value_dim
-    shape = (p.new, p.past + p.new, heads)
-    if p.attention == "flash":
-        return [
-            OpCost(
-                "attention",
-                ATTENTION,
-                flops=score_flops + value_flops,
-                activation_bytes=q_bytes + o_bytes + fresh_kv_bytes,
-                kv_bytes=cache_bytes,
-                shape=shape,
-            )
-        ]
-    scores = p.batch * heads * pairs * p.act_bytes
-    return [
-        OpCost(
-            "attn_scores",
-            ATTENTION,
-            flops=score_flops,
-            activation_bytes=q_bytes + fresh_kv_bytes / 2 + scores,
-            kv_bytes=cache_bytes / 2,
-            shape=shape,
-        ),
-        OpCost(
-            "attn_softmax",
-            ELEMENTWISE,
-            flops=5 * p.batch * heads * pairs,
-            activation_bytes=2 * scores,
-        ),
-        OpCost(
-            "attn_values",
-            ATTENTION,
-            flops=value_flops,
-            activation_bytes=scores + fresh_kv_bytes / 2 + o_bytes,
-            kv_bytes=cache_bytes / 2,
-            shape=shape,
-        ),
-    ]

@@ -15,15 +15,22 @@ Conventions (each tested in tests/test_ops.py on shapes small enough to check by
   the small parameters (norm scales, biases, embedding rows, router, sinks) in 16-bit
   (fp32 when the weights are fp32), as weight-only quantization leaves them.
 Every record is per instance (one layer's q_proj, say); ``instances`` says how many.
+Each record carries its ``family`` (what calibration looks up) and its ``live_bytes`` (the
+activations live at once while it runs, for peak memory): nothing downstream reads names.
+
+Array-ready: the token counts of a ``Pass`` (batch, new, past) and the bytes per element
+may be numpy arrays; every formula then returns arrays of the same shape (engine/xp.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from ..inputs import xp
 from ..inputs.model import Model
 from ..inputs.workload import Workload
+from ..inputs.xp import Number
 
 MATMUL = "matmul"
 ATTENTION = "attention"
@@ -41,25 +48,25 @@ class OpCost(NamedTuple):
 
     name: str
     kind: str
-    flops: float
-    weight_bytes: float = 0.0  # weights (and scales) read
-    activation_bytes: float = 0.0  # activations read + written
-    kv_bytes: float = 0.0  # KV-cache reads + writes
-    comm_bytes: float = 0.0  # bytes sent over the interconnect (per device)
+    flops: Number  # every numeric field: a number, or an array (one value per configuration)
+    weight_bytes: Number = 0.0  # weights (and scales) read
+    activation_bytes: Number = 0.0  # activations read + written
+    kv_bytes: Number = 0.0  # KV-cache reads + writes
+    comm_bytes: Number = 0.0  # bytes sent over the interconnect (per device)
     instances: int = 1  # how many times this instance cost occurs (e.g. layers)
-    weight_params: int = 0  # parameters this operator owns (for the parameter count)
-    param_bytes: float = 0.0  # bytes those parameters occupy in memory
+    weight_params: Number = 0  # parameters this operator owns (for the parameter count)
+    param_bytes: Number = 0.0  # bytes those parameters occupy in memory
     # matmul: (tokens, in, out); attention: (queries, keys, heads, batch, head_dim) with
     # keys = past + new per sequence; communication: (devices, message_bytes)
-    shape: tuple[int, ...] = ()
+    shape: tuple[Any, ...] = ()
     # What calibration looks up (never the name): matmul "linear" | "experts"; attention
     # "attention"; elementwise "norm" | "rotary" | "act_fn" | "residual" | "softmax";
     # gather "embedding"; communication "all_reduce" | "all_gather" | "all_to_all" | "send"
     family: str = ""
-    live_bytes: float = 0.0  # activation bytes live at once while it runs (peak memory)
+    live_bytes: Number = 0.0  # activation bytes live at once while it runs (peak memory)
 
     @property
-    def bytes(self) -> float:
+    def bytes(self) -> Number:
         """Memory traffic: weights + activations + KV cache (not interconnect traffic)."""
         return self.weight_bytes + self.activation_bytes + self.kv_bytes
 
@@ -70,33 +77,47 @@ class OpCost(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Pass:
-    """One forward pass: ``batch`` sequences, ``new`` tokens each, ``past`` already cached."""
+    """One forward pass: ``batch`` sequences, ``new`` tokens each, ``past`` already cached.
 
-    batch: int
-    new: int
-    past: int
-    weight_bytes: float  # per matmul weight element, scales included
-    small_bytes: float  # per small parameter (norm scale, bias, embedding row, router)
-    act_bytes: float
-    kv_bytes: float
+    batch, new and past (and the bytes per element) may be numpy arrays of equal shape:
+    the pass then stands for that many configurations at once.
+    """
+
+    batch: Number
+    new: Number
+    past: Number
+    weight_bytes: Number  # per matmul weight element, scales included
+    small_bytes: Number  # per small parameter (norm scale, bias, embedding row, router)
+    act_bytes: Number
+    kv_bytes: Number
+    head_bytes: Number  # per lm_head weight element (16-bit unless the head is quantized)
     attention: str = "flash"
     causal: bool = True
     logits_all: bool = False
     mla_decode: str = "absorbed"  # MLA form of a pass over a cache (mla.py); prefill is naive
 
     @property
-    def tokens(self) -> int:
+    def tokens(self) -> Number:
         return self.batch * self.new
 
+    @property
+    def is_scalar(self) -> bool:
+        """One configuration (plain numbers), not an array of them: hashable, memoizable."""
+        return xp.is_scalar(self.batch, self.new, self.past)
+
     @classmethod
-    def of(cls, workload: Workload, *, new: int, past: int, batch: int | None = None) -> Pass:
+    def of(
+        cls, workload: Workload, *, new: Number, past: Number, batch: Number | None = None
+    ) -> Pass:
         wb = workload.weight_bytes_per_element
+        small = 4.0 if wb >= 4 else 2.0
         return cls(
             batch=workload.batch_size if batch is None else batch,
             new=new,
             past=past,
             weight_bytes=wb,
-            small_bytes=4.0 if wb >= 4 else 2.0,
+            small_bytes=small,
+            head_bytes=wb if workload.quantize_head else small,
             act_bytes=workload.activation_bytes_per_element,
             kv_bytes=workload.kv_bytes_per_element,
             attention=workload.attention,
@@ -106,195 +127,136 @@ class Pass:
         )
 
 
+def prefill_pass(w: Workload, batch: Number | None = None, prompt: Number | None = None) -> Pass:
+    """Prefill: ``prompt_len`` new tokens per sequence into an empty cache."""
+    return Pass.of(w, new=w.prompt_len if prompt is None else prompt, past=0, batch=batch)
+
+
+def decode_pass(w: Workload, batch: Number | None = None, context: Number | None = None) -> Pass:
+    """Decode: 1 new token per sequence with ``context_len`` (default: the prompt) cached."""
+    past = w.decode_context_len if context is None else context
+    return Pass.of(w, new=1, past=past, batch=batch)
+
+
 # ---- primitives ----------------------------------------------------------------------
 
 
 def linear(
     name: str,
     p: Pass,
-    tokens: int,
+    tokens: Number,
     d_in: int,
     d_out: int,
     *,
     bias: bool = False,
     writes_kv: bool = False,
+    element_bytes: Number | None = None,
 ) -> OpCost:
     """(tokens, d_in) @ (d_in, d_out): 2·tokens·d_in·d_out FLOPs; weights d_in·d_out read once.
 
-    Output goes to the KV cache (in the KV dtype) when ``writes_kv``, else to activations.
+    Weights in the weight dtype (``element_bytes`` overrides: the lm_head's 16 bits); output
+    to the KV cache (in the KV dtype) when ``writes_kv``, else to activations.
     """
+    per_weight = p.weight_bytes if element_bytes is None else element_bytes
     params = d_in * d_out + (d_out if bias else 0)
-    weight_bytes = d_in * d_out * p.weight_bytes + (d_out * p.small_bytes if bias else 0)
+    weight_bytes = d_in * d_out * per_weight + (d_out * p.small_bytes if bias else 0)
     out_act = 0 if writes_kv else tokens * d_out * p.act_bytes
+    activations = tokens * d_in * p.act_bytes + out_act
     return OpCost(
         name,
         MATMUL,
         flops=2 * tokens * d_in * d_out,
         weight_bytes=weight_bytes,
-        activation_bytes=tokens * d_in * p.act_bytes + out_act,
+        activation_bytes=activations,
         kv_bytes=tokens * d_out * p.kv_bytes if writes_kv else 0.0,
         weight_params=params,
         param_bytes=weight_bytes,
         shape=(tokens, d_in, d_out),
+        family="linear",
+        live_bytes=activations,
     )
 
 
 def elementwise(
     name: str,
+    family: str,
     p: Pass,
     *,
-    read: float,
-    write: float,
+    read: Number,
+    write: Number,
     flops_per_element: float,
     params: int = 0,
 ) -> OpCost:
     """Reads ``read`` and writes ``write`` elements once; nominal FLOPs per written element."""
+    activations = (read + write) * p.act_bytes
     return OpCost(
         name,
         ELEMENTWISE,
         flops=flops_per_element * write,
         weight_bytes=params * p.small_bytes,
-        activation_bytes=(read + write) * p.act_bytes,
+        activation_bytes=activations,
         weight_params=params,
         param_bytes=params * p.small_bytes,
+        family=family,
+        live_bytes=activations,
     )
 
 
 # ---- element-wise operators ----------------------------------------------------------
 
 
-def norm(name: str, m: Model, p: Pass, tokens: int | None = None) -> OpCost:
-    """RMSNorm (≈4 FLOPs/element) or LayerNorm (≈8) over (tokens, d); scale (and bias) read."""
-    t = p.tokens if tokens is None else tokens
+def norm(name: str, m: Model, p: Pass) -> OpCost:
+    """RMSNorm (≈4 FLOPs/element) or LayerNorm (≈8) over (T, d); scale (and bias) read."""
     per_element = 8 if m.norm == "layernorm" else 4
-    n = t * m.hidden_size
+    n = p.tokens * m.hidden_size
     return elementwise(
-        name, p, read=n, write=n, flops_per_element=per_element, params=m.norm_params
+        name, "norm", p, read=n, write=n, flops_per_element=per_element, params=m.norm_params
     )
 
 
 def qk_norm(m: Model, p: Pass) -> OpCost:
     """Per-head RMSNorm of q and k (Qwen3, Gemma-3): (T, nq·hd) and (T, n_kv·hd), 2·hd params."""
     n = p.tokens * (m.q_dim + m.kv_dim)
-    return elementwise("qk_norm", p, read=n, write=n, flops_per_element=4, params=2 * m.head_dim)
+    return elementwise(
+        "qk_norm", "norm", p, read=n, write=n, flops_per_element=4, params=2 * m.head_dim
+    )
+
+
+def latent_norm(name: str, p: Pass, width: int) -> OpCost:
+    """RMSNorm over (T, width) (MLA's q_a_layernorm: r_q; kv_a_layernorm: r); a scale of width."""
+    n = p.tokens * width
+    return elementwise(name, "norm", p, read=n, write=n, flops_per_element=4, params=width)
+
+
+def rotary(p: Pass, elements_per_token: int) -> OpCost:
+    """RoPE over (T, elements_per_token) in and out, 3 FLOPs per element (2 mul, 1 add)."""
+    n = p.tokens * elements_per_token
+    return elementwise("rotary_emb", "rotary", p, read=n, write=n, flops_per_element=3)
 
 
 def rotary_emb(m: Model, p: Pass) -> OpCost:
-    """RoPE on q and k: (T, nq·hd + n_kv·hd) in and out, 3 FLOPs per element (2 mul, 1 add)."""
-    n = p.tokens * (m.q_dim + m.kv_dim)
-    return elementwise("rotary_emb", p, read=n, write=n, flops_per_element=3)
+    """RoPE on q and k: (T, nq·hd + n_kv·hd)."""
+    return rotary(p, m.q_dim + m.kv_dim)
 
 
 def residual(name: str, m: Model, p: Pass) -> OpCost:
     """x + f(x) over (T, d): two inputs read, one output written, 1 FLOP per element."""
     n = p.tokens * m.hidden_size
-    return elementwise(name, p, read=2 * n, write=n, flops_per_element=1)
+    return elementwise(name, "residual", p, read=2 * n, write=n, flops_per_element=1)
 
 
-def act_fn(m: Model, p: Pass, tokens: int, intermediate: int) -> OpCost:
+def act_fn(m: Model, p: Pass, tokens: Number, intermediate: int) -> OpCost:
     """Gated: act(gate)·up reads 2·(T, I), writes (T, I), ≈5 FLOPs/element; plain: (T, I) in/out.
 
     Sized by the intermediate size, never the hidden size (a known trap).
     """
     n = tokens * intermediate
     reads = 2 * n if m.gated_mlp else n
-    return elementwise("act_fn", p, read=reads, write=n, flops_per_element=5 if m.gated_mlp else 4)
+    per_element = 5 if m.gated_mlp else 4
+    return elementwise("act_fn", "act_fn", p, read=reads, write=n, flops_per_element=per_element)
 
 
-# ---- attention -----------------------------------------------------------------------
-
-
-def attended_pairs(p: Pass, window: int | None) -> float:
-    """(query, key) pairs per sequence per head: the score entries actually computed.
-
-    Query i (1-based among ``new``) sees past + i keys when causal (past + new if not);
-    a window caps it at ``window``. Causal prefill from an empty cache: T·(T+1)/2.
-    """
-    if not p.causal:
-        keys = p.past + p.new
-        return float(p.new * (keys if window is None else min(keys, window)))
-    if window is None:
-        return float(p.new * p.past + p.new * (p.new + 1) // 2)
-    # Windowed causal: sum over i of min(past + i, W), split where past + i reaches W.
-    uncapped = max(0, min(p.new, window - p.past))  # queries with past + i <= W
-    capped = p.new - uncapped
-    return float(uncapped * p.past + uncapped * (uncapped + 1) // 2 + capped * window)
-
-
-def cached_keys_read(p: Pass, window: int | None) -> int:
-    """Cached tokens whose K and V one sequence's attention reads: C (or the window)."""
-    return p.past if window is None else min(p.past, window)
-
-
-def attention_ops(m: Model, p: Pass, window: int | None) -> list[OpCost]:
-    """Scaled dot-product attention of one layer over the batch, GQA-correct.
-
-    FLOPs: QKᵀ and PV, 2·hd each per (query, key) pair per query head; softmax not counted.
-    flash: traffic is Q, new K and V in, O out, plus the cached K and V (each sequence's
-    cache read once per layer; re-reads of K/V tiles per query block are assumed to hit
-    on-chip memory). eager: scores are computed for every (query, key) position of a
-    (T, C+T) matrix (the causal mask is applied after, no work saved), written, read by
-    softmax, written again and read by PV. Sinks (gpt-oss) add one logit per head.
-    """
-    b, nq, hd = p.batch, m.num_attention_heads, m.head_dim
-    pairs = attended_pairs(p, window) if p.attention == "flash" else _eager_pairs(p)
-    flops = b * nq * pairs * 2 * (hd + hd)
-    q_and_o = 2 * p.tokens * m.q_dim * p.act_bytes
-    new_kv = 2 * p.tokens * m.kv_dim * p.act_bytes
-    cache_read = 2 * b * cached_keys_read(p, window) * m.kv_dim * p.kv_bytes
-    sinks = nq if m.attention_sinks else 0
-    shape = (p.new, p.past + p.new, nq)
-    if p.attention == "flash":
-        return [
-            OpCost(
-                "attention",
-                ATTENTION,
-                flops=flops,
-                weight_bytes=sinks * p.small_bytes,
-                activation_bytes=q_and_o + new_kv,
-                kv_bytes=cache_read,
-                weight_params=sinks,
-                param_bytes=sinks * p.small_bytes,
-                shape=shape,
-            )
-        ]
-    scores = b * nq * pairs * p.act_bytes  # one (T, C+T) score matrix per head, in memory
-    half = flops / 2
-    return [
-        OpCost(
-            "attn_scores",
-            ATTENTION,
-            flops=half,
-            activation_bytes=p.tokens * m.q_dim * p.act_bytes + new_kv / 2 + scores,
-            kv_bytes=cache_read / 2,
-            shape=shape,
-        ),
-        OpCost(
-            "attn_softmax",
-            ELEMENTWISE,
-            flops=5 * b * nq * pairs,
-            weight_bytes=sinks * p.small_bytes,
-            activation_bytes=2 * scores,
-            weight_params=sinks,
-            param_bytes=sinks * p.small_bytes,
-        ),
-        OpCost(
-            "attn_values",
-            ATTENTION,
-            flops=half,
-            activation_bytes=scores + new_kv / 2 + p.tokens * m.q_dim * p.act_bytes,
-            kv_bytes=cache_read / 2,
-            shape=shape,
-        ),
-    ]
-
-
-def _eager_pairs(p: Pass) -> float:
-    """Eager attention materializes every entry of its (T, C+T) score matrix, masks after."""
-    return float(p.new * (p.past + p.new))
-
-
-# ---- MLP and MoE ---------------------------------------------------------------------
+# ---- MLP -----------------------------------------------------------------------------
 
 
 def mlp_ops(m: Model, p: Pass) -> list[OpCost]:
@@ -318,21 +280,25 @@ def mlp_ops(m: Model, p: Pass) -> list[OpCost]:
 def embed_tokens(m: Model, p: Pass) -> OpCost:
     """Gather: one row of d per token (distinct rows at most V) read; (T, d) written.
 
-    The whole table (and a learned position table) counts as parameters, not as traffic.
+    The whole table (and a learned position table) counts as parameters, not as traffic;
+    it is stored in 16 bits (fp32 for fp32 weights) whatever the weight dtype.
     """
-    rows = min(p.tokens, m.vocab_size) + (p.tokens if m.position_embeddings else 0)
+    rows = xp.minimum(p.tokens, m.vocab_size) + (p.tokens if m.position_embeddings else 0)
+    activations = p.tokens * m.hidden_size * p.act_bytes
     return OpCost(
         "embed_tokens",
         GATHER,
         flops=0.0,
         weight_bytes=rows * m.hidden_size * p.small_bytes,
-        activation_bytes=p.tokens * m.hidden_size * p.act_bytes,
+        activation_bytes=activations,
         weight_params=m.embedding_params,
         param_bytes=m.embedding_params * p.small_bytes,
+        family="embedding",
+        live_bytes=activations,
     )
 
 
-def logit_tokens(p: Pass) -> int:
+def logit_tokens(p: Pass) -> Number:
     """Positions that get logits: the last of each sequence (serving) or all of them."""
     return p.tokens if p.logits_all else p.batch
 
@@ -340,9 +306,19 @@ def logit_tokens(p: Pass) -> int:
 def lm_head(m: Model, p: Pass) -> OpCost:
     """(B, d) @ (d, V) at 2 FLOPs per MAC; the (d, V) matrix is read even when tied.
 
-    A tied head reuses the embedding table: it owns no parameters, but its reads are real.
+    Its weights are in ``p.head_bytes`` (16-bit by default, as GPTQ, AWQ and llama.cpp leave
+    the head; a tied head is the 16-bit embedding table). A tied head reuses the embedding
+    table: it owns no parameters, but its reads are real.
     """
-    op = linear("lm_head", p, logit_tokens(p), m.hidden_size, m.vocab_size, bias=m.lm_head_bias)
+    op = linear(
+        "lm_head",
+        p,
+        logit_tokens(p),
+        m.hidden_size,
+        m.vocab_size,
+        bias=m.lm_head_bias,
+        element_bytes=p.small_bytes if m.tie_word_embeddings else p.head_bytes,
+    )
     if m.tie_word_embeddings:
         return op._replace(weight_params=0, param_bytes=0.0)
     return op

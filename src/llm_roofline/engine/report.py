@@ -65,7 +65,8 @@ class Memory:
 
 @dataclass(frozen=True)
 class Request:
-    """One request per sequence of the batch: prefill, then output_len decode steps."""
+    """One request per sequence of the batch: prefill (the first token), then output_len − 1
+    decode steps; total_s = TTFT + Σ TPOT as serving benchmarks count latency."""
 
     prefill_s: float
     decode_s: float
@@ -103,8 +104,9 @@ class ParallelismSummary:
     tensor: int
     pipeline: int
     expert: int
+    data: int  # model replicas, each with its own batch (throughput and cost scale)
     micro_batches: int
-    devices: int
+    devices: int  # every device: tensor/expert × pipeline × data
     attention_replicas: int  # data-parallel attention replicas per stage (expert / tensor)
     stage_layers: tuple[int, ...]  # layers per pipeline stage
     bottleneck_stage: dict[str, int]  # the stage whose device ``phases`` describes
@@ -116,7 +118,7 @@ class ParallelismSummary:
     latency_s: dict[str, float]  # expected: prefill fill-drain, decode steady-state step
     ideal_latency_s: dict[str, float]
     bubble_fraction: dict[str, float]  # idle share of the latency (pipeline bubbles)
-    system_weight_bytes: float  # weights over all devices (replicated parts counted)
+    system_weight_bytes: float  # weights over one replica's devices (replicated parts counted)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""A whole request: prefill, then ``output_len`` decode steps with a growing context.
+"""A whole request: prefill (its first token), then ``output_len − 1`` decode steps with a
+growing context, on any layout: latency = TTFT + Σ TPOT(context), as serving benchmarks
+count it.
 
 Summing the step times one by one would cost one pass per token. Instead, each operator's
 FLOPs and bytes are affine in the context within a region (regions end where a sliding
@@ -12,6 +14,11 @@ overhead. The expected sum then adds the steps one by one when a region has at m
 ``STEP_BY_STEP_LIMIT`` of them, and otherwise samples ``SAMPLED_CONTEXTS`` evenly spaced
 contexts and sums the piecewise-linear interpolant over every integer context (exact for
 the context-independent operators; the ideal sum keeps its closed form).
+
+On a layout with pipeline stages or several micro-batches a decode step is the pipeline's
+steady-state step (max of the bottleneck's busy time and the sum over stages, engine/
+pipeline.py), no longer a sum of operator times: it is then sampled at ``SAMPLED_CONTEXTS``
+contexts per region (both sums), summed as the piecewise-linear interpolant.
 """
 
 from __future__ import annotations
@@ -19,11 +26,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
-from .layers import forward_operators
-from .ops import OpCost, Pass
-from .report import Phase, Request
+from .ops import OpCost, decode_pass
+from .pipeline import steady_times
+from .report import Request
+from .sharding import micro_batch_sizes, stage_operators
 from .timing import Roofs
 
 STEP_BY_STEP_LIMIT = 64  # regions of at most this many decode steps are summed exactly
@@ -79,35 +88,43 @@ def sum_sampled(xs: Sequence[int], ys: Sequence[float]) -> float:
     return total
 
 
-def _expected_step_s(m: Model, w: Workload, roofs: Roofs, context: int) -> float:
-    """Expected time of one decode step (1 new token per sequence) at ``context`` cached."""
-    return sum(
-        roofs.expected_s(op) * op.instances
-        for op in forward_operators(m, Pass.of(w, new=1, past=context))
+def _sample_contexts(lo: int, hi: int) -> list[int]:
+    """Every context of a short region, else SAMPLED_CONTEXTS evenly spaced (ends included)."""
+    n = hi - lo + 1
+    if n <= STEP_BY_STEP_LIMIT:
+        return list(range(lo, hi + 1))
+    return sorted(
+        {lo + round(i * (n - 1) / (SAMPLED_CONTEXTS - 1)) for i in range(SAMPLED_CONTEXTS)}
     )
 
 
-def sampled_decode_s(m: Model, w: Workload, roofs: Roofs, lo: int, hi: int) -> float:
-    """Expected decode time summed over contexts lo..hi: step by step, or sampled."""
-    n = hi - lo + 1
-    if n <= STEP_BY_STEP_LIMIT:
-        return sum(_expected_step_s(m, w, roofs, x) for x in range(lo, hi + 1))
-    xs = sorted({lo + round(i * (n - 1) / (SAMPLED_CONTEXTS - 1)) for i in range(SAMPLED_CONTEXTS)})
-    return sum_sampled(xs, [_expected_step_s(m, w, roofs, x) for x in xs])
+def _sampled(xs: Sequence[int], values: Sequence[float]) -> float:
+    """Σ over every integer context of the region: exact when every context was sampled."""
+    if len(xs) == xs[-1] - xs[0] + 1:
+        return float(sum(values))
+    return sum_sampled(xs, values)
 
 
 def decode_steps_s(
-    m: Model, w: Workload, roofs: Roofs, first: int, last: int
+    m: Model, w: Workload, roofs: Roofs, layout: Layout, first: int, last: int
 ) -> tuple[float, float]:
     """(expected, ideal) sums of decode step times for contexts first..last inclusive."""
     windows = sorted({g.window for g in m.layer_groups if g.window is not None})
     inner = {x for wdw in windows for x in (wdw, wdw + 1) if first < x <= last}
     edges = [*sorted({first, *inner}), last + 1]
+    one_batch = micro_batch_sizes(w.batch_size, layout.micro_batches) == [(w.batch_size, 1)]
+    per_operator = layout.pipeline == 1 and one_batch  # a step is a sum of operator times
     expected = ideal = 0.0
     for lo, stop in itertools.pairwise(edges):
         hi = stop - 1
-        ops_lo = forward_operators(m, Pass.of(w, new=1, past=lo))
-        ops_hi = ops_lo if hi == lo else forward_operators(m, Pass.of(w, new=1, past=hi))
+        if not per_operator:
+            xs = _sample_contexts(lo, hi)
+            steps = [steady_times(m, layout, decode_pass(w, context=x), roofs) for x in xs]
+            expected += _sampled(xs, [e for e, _ in steps])
+            ideal += _sampled(xs, [i for _, i in steps])
+            continue
+        ops_lo = stage_operators(m, layout, decode_pass(w, context=lo))
+        ops_hi = ops_lo if hi == lo else stage_operators(m, layout, decode_pass(w, context=hi))
         calibrated = roofs.calibration is not None
         for a, b in zip(ops_lo, ops_hi, strict=True):
             if not calibrated:
@@ -115,21 +132,33 @@ def decode_steps_s(
                 expected += a.instances * sum_affine_max(lines, lo, hi)
             ideal += a.instances * sum_affine_max(_op_lines(a, b, lo, hi, roofs, False), lo, hi)
         if calibrated:
-            expected += sampled_decode_s(m, w, roofs, lo, hi)
+            xs = _sample_contexts(lo, hi)
+            steps = [steady_times(m, layout, decode_pass(w, context=x), roofs) for x in xs]
+            expected += _sampled(xs, [e for e, _ in steps])
     return expected, ideal
 
 
-def request_times(m: Model, w: Workload, roofs: Roofs, prefill: Phase) -> Request:
-    """Prefill, then output_len decode steps at contexts prompt, prompt+1, …."""
+def request_times(
+    m: Model,
+    w: Workload,
+    roofs: Roofs,
+    layout: Layout,
+    prefill_s: float,
+    ideal_prefill_s: float,
+) -> Request:
+    """Latency as serving benchmarks count it: TTFT (the prefill, which yields the first
+    token), then output_len − 1 decode steps at contexts prompt, …, prompt + output − 2."""
     n = w.output_len
     decode_s, ideal_decode_s = (
-        decode_steps_s(m, w, roofs, w.prompt_len, w.prompt_len + n - 1) if n else (0.0, 0.0)
+        decode_steps_s(m, w, roofs, layout, w.prompt_len, w.prompt_len + n - 2)
+        if n > 1
+        else (0.0, 0.0)
     )
-    total = prefill.expected_time_s + decode_s
+    total = prefill_s + decode_s
     return Request(
-        prefill_s=prefill.expected_time_s,
+        prefill_s=prefill_s,
         decode_s=decode_s,
         total_s=total,
-        ideal_total_s=prefill.time_s + ideal_decode_s,
-        output_tokens_per_s=w.batch_size * n / total if total else 0.0,
+        ideal_total_s=ideal_prefill_s + ideal_decode_s,
+        output_tokens_per_s=layout.data * w.batch_size * n / total if total else 0.0,
     )

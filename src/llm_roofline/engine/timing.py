@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..inputs.hardware import Hardware
+from ..inputs.xp import Number
 from . import roofline
 from .calibration import Calibration, calibration_from_table
 from .ops import OpCost
@@ -45,10 +46,10 @@ class Roofs:
         )
 
     @property
-    def ridge_point(self) -> float:
+    def ridge_point(self) -> Number:
         return roofline.ridge_point(self.peak_flops_per_s, self.bandwidth_bytes_per_s)
 
-    def ideal_s(self, op: OpCost) -> float:
+    def ideal_s(self, op: OpCost) -> Number:
         """Roofline time of one instance."""
         return roofline.op_time_s(
             op.flops,
@@ -59,7 +60,7 @@ class Roofs:
             self.interconnect_bytes_per_s,
         )
 
-    def expected_s(self, op: OpCost) -> float:
+    def expected_s(self, op: OpCost) -> Number:
         """Time of one instance: calibrated when measured, else each roof derated."""
         if self.calibration is not None:
             calibrated = self.calibration.expected_s(op, self.ideal_s(op))
@@ -75,7 +76,7 @@ class Roofs:
             ic * self.bandwidth_efficiency if ic else None,
         )
 
-    def bound(self, op: OpCost) -> str:
+    def bound(self, op: OpCost) -> Number:
         return roofline.bound(
             op.flops,
             op.bytes,

@@ -19,9 +19,25 @@ BYTES_PER_ELEMENT: dict[str, float] = {
 
 STORAGE_DTYPES: tuple[str, ...] = ("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4")
 COMPUTE_DTYPES: tuple[str, ...] = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4")
+ACTIVATION_DTYPES: tuple[str, ...] = ("fp32", "bf16", "fp16", "fp8", "int8", "fp4")
 
-# Group-wise scales of sub-byte weights (GPTQ/AWQ-style int4, MXFP4/NVFP4): one scale of
-# this many bytes per group of weights. Zero-points of asymmetric schemes are ignored.
+# Block formats: fixed blocks of elements sharing one scale, stored at their real size.
+# (element bytes, block size, scale bytes):
+#   MXFP4 (OCP Microscaling v1.0): fp4 e2m1, 32-element blocks, 8-bit e8m0 scale: 4.25 bits
+#   NVFP4 (NVIDIA Blackwell): fp4 e2m1, 16-element blocks, 8-bit e4m3 scale: 4.5 bits (its
+#     per-tensor fp32 scale is negligible and not counted)
+#   Q8_0, Q4_0 (GGUF, llama.cpp): 32-element blocks, one fp16 scale: 8.5 and 4.5 bits
+BLOCK_FORMATS: dict[str, tuple[float, int, float]] = {
+    "mxfp4": (0.5, 32, 1.0),
+    "nvfp4": (0.5, 16, 1.0),
+    "q8_0": (1.0, 32, 2.0),
+    "q4_0": (0.5, 32, 2.0),
+}
+WEIGHT_DTYPES: tuple[str, ...] = (*STORAGE_DTYPES, *BLOCK_FORMATS)
+
+# Group-wise scales of int4/fp4 weights (GPTQ/AWQ-style): one scale of this many bytes per
+# group of weights (default 128). 8-bit weights are per-channel (negligible scales) unless a
+# group size is given. Zero-points of asymmetric schemes are ignored.
 DEFAULT_SCALE_BYTES = 2.0
 DEFAULT_GROUP_SIZE = 128
 
@@ -41,8 +57,9 @@ ALIASES: dict[str, str] = {
     "i4": "int4",
     "w4": "int4",
     "nf4": "int4",
-    "mxfp4": "fp4",
-    "nvfp4": "fp4",
+    "mx4": "mxfp4",
+    "q80": "q8_0",
+    "q40": "q4_0",
 }
 
 
@@ -51,6 +68,8 @@ def normalize(field: str, name: str, options: tuple[str, ...] = STORAGE_DTYPES) 
     if not isinstance(name, str):
         raise TypeError(f"{field} must be a dtype name, got {name!r}")
     key = name.strip().lower().replace("-", "").replace(" ", "")
+    if key not in options and key.replace("_", "") in ALIASES:
+        key = key.replace("_", "")
     key = ALIASES.get(key, key)
     if key not in options:
         raise ValueError(f"{field} must be one of {', '.join(options)}; got {name!r}")
@@ -62,12 +81,21 @@ def bytes_per_element(dtype: str) -> float:
 
 
 def weight_bytes_per_element(
-    dtype: str, group_size: int = DEFAULT_GROUP_SIZE, scale_bytes: float = DEFAULT_SCALE_BYTES
+    dtype: str, group_size: int | None = None, scale_bytes: float = DEFAULT_SCALE_BYTES
 ) -> float:
-    """Bytes per weight element including group-wise scales for sub-byte formats.
+    """Bytes per weight element including the scales of its format.
 
-    int4 with group 128 and fp16 scales: 0.5 + 2/128 = 0.515625 bytes per weight.
-    8-bit and wider weights use per-channel (or no) scales, negligible and not counted.
+    Block formats at their real size (MXFP4 0.53125, NVFP4 0.5625, Q8_0 1.0625, Q4_0
+    0.5625). int4/fp4 with group g (default 128) and fp16 scales: 0.5 + 2/g (g 128:
+    0.515625). int8/fp8: per-channel scales (not counted) unless ``group_size`` is given:
+    1 + 2/g. 16- and 32-bit weights have no scales.
     """
+    if dtype in BLOCK_FORMATS:
+        element, block, scale = BLOCK_FORMATS[dtype]
+        return element + scale / block
     base = BYTES_PER_ELEMENT[dtype]
-    return base + scale_bytes / group_size if base < 1 else base
+    if base < 1:
+        return base + scale_bytes / (DEFAULT_GROUP_SIZE if group_size is None else group_size)
+    if base == 1 and group_size is not None:
+        return base + scale_bytes / group_size
+    return base

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from . import checks
+from . import checks, xp
 
 NORM_KINDS = ("rmsnorm", "layernorm")
 
@@ -107,6 +107,7 @@ class Model:
     mlp_bias: bool = False
     qk_norm: bool = False  # per-head RMSNorm on q and k (Qwen3, Gemma-3): 2·head_dim
     attention_sinks: bool = False  # gpt-oss: one learned sink logit per query head
+    alibi: bool = False  # ALiBi position biases (MPT, BLOOM): no rotary, no learned positions
     tie_word_embeddings: bool = False
     lm_head_bias: bool = False
     position_embeddings: int = 0  # rows of a learned absolute position table (GPT-2, OPT)
@@ -145,6 +146,7 @@ class Model:
             "mlp_bias",
             "qk_norm",
             "attention_sinks",
+            "alibi",
             "tie_word_embeddings",
             "lm_head_bias",
         ):
@@ -173,20 +175,34 @@ class Model:
 
     def layer_window(self, layer: int) -> int | None:
         """The attention window of a layer, or None for full attention."""
-        return self.sliding_window if layer in self.sliding_window_layers else None
+        return self.sliding_window if layer in self._sliding_layers else None
 
     @cached_property
-    def layer_groups(self) -> tuple[LayerGroup, ...]:
-        """Layers grouped by identical cost, in first-appearance order (computed once)."""
+    def _sliding_layers(self) -> frozenset[int]:
+        return frozenset(self.sliding_window_layers)
+
+    def layer_groups_between(self, start: int, stop: int) -> tuple[LayerGroup, ...]:
+        """Layers [start, stop) grouped by identical cost (MoE or dense MLP, window), in
+        first-appearance order. O(stop − start) set look-ups."""
         counts: dict[tuple[bool, int | None], int] = {}
-        for layer in range(self.num_layers):
-            key = (self.layer_is_moe(layer), self.layer_window(layer))
+        sliding, first_moe = self._sliding_layers, self._first_moe_layer
+        for layer in range(start, stop):
+            key = (layer >= first_moe, self.sliding_window if layer in sliding else None)
             counts[key] = counts.get(key, 0) + 1
         return tuple(LayerGroup(n, moe, window) for (moe, window), n in counts.items())
 
     @property
+    def _first_moe_layer(self) -> int:
+        return self.num_layers if self.moe is None else self.moe.first_dense_layers
+
+    @cached_property
+    def layer_groups(self) -> tuple[LayerGroup, ...]:
+        """Layers grouped by identical cost, in first-appearance order (computed once)."""
+        return self.layer_groups_between(0, self.num_layers)
+
+    @property
     def num_moe_layers(self) -> int:
-        return sum(self.layer_is_moe(i) for i in range(self.num_layers))
+        return self.num_layers - self._first_moe_layer
 
     @property
     def q_dim(self) -> int:
@@ -311,6 +327,6 @@ class Model:
         per_layer = self.kv_elements_per_token_per_layer * kv_dtype_bytes
         total = 0.0
         for group in self.layer_groups:
-            kept = tokens if group.window is None else min(tokens, group.window)
+            kept = tokens if group.window is None else xp.minimum(tokens, group.window)
             total += group.count * kept * per_layer
         return total

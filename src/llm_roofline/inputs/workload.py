@@ -20,10 +20,15 @@ class Workload:
     weight_dtype: str = "bf16"
     activation_dtype: str = "bf16"  # also the dtype whose peak the matmuls run at
     kv_dtype: str = "bf16"
-    weight_group_size: int = dtypes.DEFAULT_GROUP_SIZE  # sub-byte weights: one scale per group
+    # Weights sharing one scale (int4/fp4: default 128; int8/fp8: per-channel unless given;
+    # block formats such as mxfp4 and q8_0 have their own fixed blocks).
+    weight_group_size: int | None = None
     attention: str = "flash"  # flash: scores stay on chip; eager: the score matrix hits memory
     causal: bool = True
     logits: str = "last"  # "last": lm_head on the last position only, as serving engines do
+    # Weight-only quantization leaves the embeddings and lm_head in 16 bits (GPTQ, AWQ,
+    # llama.cpp); True stores the lm_head in the weight dtype too.
+    quantize_head: bool = False
     mla_decode: str = "absorbed"  # MLA models, passes over a cache: "absorbed" | "naive"
 
     def __post_init__(self) -> None:
@@ -34,19 +39,26 @@ class Workload:
         checks.integer("output_len", self.output_len, minimum=0)
         # Normalize spellings ("bfloat16" -> "bf16") on the frozen instance.
         object.__setattr__(
-            self, "weight_dtype", dtypes.normalize("weight_dtype", self.weight_dtype)
+            self,
+            "weight_dtype",
+            dtypes.normalize("weight_dtype", self.weight_dtype, dtypes.WEIGHT_DTYPES),
         )
         object.__setattr__(
             self,
             "activation_dtype",
-            dtypes.normalize(
-                "activation_dtype", self.activation_dtype, ("fp32", "bf16", "fp16", "fp8", "int8")
-            ),
+            dtypes.normalize("activation_dtype", self.activation_dtype, dtypes.ACTIVATION_DTYPES),
         )
         object.__setattr__(self, "kv_dtype", dtypes.normalize("kv_dtype", self.kv_dtype))
-        checks.integer("weight_group_size", self.weight_group_size, minimum=1)
+        if self.weight_group_size is not None:
+            checks.integer("weight_group_size", self.weight_group_size, minimum=1)
+            if self.weight_dtype in dtypes.BLOCK_FORMATS:
+                raise ValueError(
+                    f"weight_group_size does not apply to {self.weight_dtype} (its blocks are "
+                    f"fixed); got {self.weight_group_size!r}"
+                )
         checks.choice("attention", self.attention, ATTENTION_IMPLEMENTATIONS)
         checks.boolean("causal", self.causal)
+        checks.boolean("quantize_head", self.quantize_head)
         checks.choice("logits", self.logits, LOGITS_MODES)
         checks.choice("mla_decode", self.mla_decode, MLA_DECODE_FORMS)
 

@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..engine import ops, roofline
-from ..engine.layers import forward_operators, layer_operators
+from ..engine.attention import attention_ops
+from ..engine.blocks import flatten, layer_blocks
 from ..engine.ops import OpCost, Pass
+from ..engine.sharding import forward_operators
 from ..inputs.model import Model
 from ..inputs.workload import Workload
 from .plan import AttentionPlan
@@ -58,7 +60,7 @@ def attention_cost(dtype: str, plan: AttentionPlan, batch: int, queries: int, ke
     """``queries`` new tokens per sequence attending to ``keys`` in all (flash, causal)."""
     m = probe_model(plan.heads * plan.head_dim, 1, plan.heads, plan.kv_heads, plan.head_dim)
     p = probe_pass(dtype, tokens=queries, past=keys - queries, batch=batch)
-    return ops.attention_ops(m, p, None)[0]
+    return attention_ops(m, p, None)[0]
 
 
 def elementwise_cost(family: str, dtype: str, tokens: int, dims: tuple[int, int]) -> OpCost:
@@ -88,7 +90,7 @@ def model_matmul_shapes(m: Model) -> list[tuple[int, int]]:
 
 
 def ideal_s(op: OpCost, peak_flops_per_s: float, bandwidth_bytes_per_s: float) -> float:
-    return roofline.op_time_s(op.flops, op.bytes, peak_flops_per_s, bandwidth_bytes_per_s)
+    return float(roofline.op_time_s(op.flops, op.bytes, peak_flops_per_s, bandwidth_bytes_per_s))
 
 
 def efficiency(ideal: float, measured_s: float, overhead_s: float) -> float:
@@ -121,7 +123,9 @@ def layer_kind_counts(m: Model) -> Counter[str]:
     """Operators of one layer by kind (gather counted with elementwise)."""
     kinds = Counter(
         op.kind
-        for op in layer_operators(m, probe_pass("fp32", tokens=1, past=8), m.layer_groups[0])
+        for op in flatten(
+            layer_blocks(m, probe_pass("fp32", tokens=1, past=8), m.layer_groups[0]), 1
+        )
     )
     kinds[ops.ELEMENTWISE] += kinds.pop(ops.GATHER, 0)
     return kinds

@@ -4,7 +4,7 @@ RMSNorm, rotary embeddings, grouped-query attention through
 ``scaled_dot_product_attention``, a SwiGLU MLP, optional q/k/v biases (Qwen2) and tied
 embeddings; a preallocated KV cache; logits for the last position of each sequence only
 (``logits="last"`` in the workload). It exists to be timed against the roofline model, so
-it runs the same operators ``layers.forward_operators`` counts, in that order.
+it runs the same operators ``engine.sharding.forward_operators`` counts, in that order.
 """
 
 from __future__ import annotations

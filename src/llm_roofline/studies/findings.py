@@ -15,14 +15,17 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from ..engine.analysis import analyze, build_phase, decode_pass, prefill_pass
-from ..engine.critical import SEARCH_LIMIT, smallest_integer
-from ..engine.layers import forward_operators
-from ..engine.ops import ATTENTION, MATMUL
+from ..engine.analyze import analyze
+from ..engine.memory import DEFAULT_RESERVE_FRACTION, max_batch_size
+from ..engine.ops import ATTENTION, MATMUL, decode_pass, prefill_pass
+from ..engine.pipeline import time_pass
 from ..engine.report import Phase, Report
 from ..engine.roofline import MEMORY_BOUND
+from ..engine.sharding import ONE_DEVICE, stage_operators
+from ..engine.solvers import SEARCH_LIMIT, smallest_integer
 from ..engine.timing import Roofs
 from ..inputs.hardware import Hardware
+from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.units import format_bytes, format_seconds
 from ..inputs.workload import Workload
@@ -37,15 +40,23 @@ FLAT_GAIN = 1.05  # a larger batch that adds under 5% throughput is "no longer r
 SMALLER_WEIGHTS = {"fp32": "bf16", "bf16": "int8", "fp16": "int8", "int8": "int4", "fp8": "int4"}
 SMALLER_KV = {"fp32": "bf16", "bf16": "fp8", "fp16": "fp8", "int8": "int4", "fp8": "int4"}
 
-Finding = Callable[[Model, Hardware, Workload, Report], "str | None"]
+Finding = Callable[[Model, Hardware, Workload, Report, Layout], "str | None"]
 
 
-def findings(model: Model, hardware: Hardware, workload: Workload, report: Report) -> list[str]:
-    """3–6 lines on why each phase is bound as it is and what would change it."""
+def findings(
+    model: Model,
+    hardware: Hardware,
+    workload: Workload,
+    report: Report,
+    layout: Layout | None = None,
+) -> list[str]:
+    """3–6 lines on why each phase is bound as it is and what would change it (on the
+    report's layout: what-ifs re-run the analysis on the same devices)."""
+    par = ONE_DEVICE if layout is None else layout
     lines = []
     for make in FINDINGS:
         try:
-            line = make(model, hardware, workload, report)
+            line = make(model, hardware, workload, report, par)
         except ValueError:  # a what-if this engine or device cannot run: say nothing
             continue
         if line:
@@ -56,7 +67,9 @@ def findings(model: Model, hardware: Hardware, workload: Workload, report: Repor
 # ---- decode --------------------------------------------------------------------------
 
 
-def decode_bytes_finding(m: Model, hw: Hardware, w: Workload, r: Report) -> str | None:
+def decode_bytes_finding(
+    m: Model, hw: Hardware, w: Workload, r: Report, layout: Layout = ONE_DEVICE
+) -> str | None:
     """What decode's bytes are, and what smaller weight and KV formats would save."""
     phase = r.decode
     if phase.bound != MEMORY_BOUND or phase.bytes <= 0:
@@ -76,7 +89,7 @@ def decode_bytes_finding(m: Model, hw: Hardware, w: Workload, r: Report) -> str 
     options = [
         (cut, label)
         for changed, label in what_ifs
-        if (cut := _tpot_cut(m, hw, changed, r)) is not None
+        if (cut := _tpot_cut(m, hw, changed, r, layout)) is not None
     ]
     if not options:
         return line
@@ -86,9 +99,9 @@ def decode_bytes_finding(m: Model, hw: Hardware, w: Workload, r: Report) -> str 
     return f"{line}; {best} would cut TPOT by about {best_cut:.0%}{others}"
 
 
-def _tpot_cut(m: Model, hw: Hardware, changed: Workload, r: Report) -> float | None:
+def _tpot_cut(m: Model, hw: Hardware, changed: Workload, r: Report, layout: Layout) -> float | None:
     try:
-        new = analyze(m, hw, changed).metrics.tpot_s
+        new = analyze(m, hw, changed, layout).metrics.tpot_s
     except ValueError:  # a format this device or engine cannot run
         return None
     return 1 - new / r.metrics.tpot_s
@@ -101,13 +114,16 @@ def _kind_intensity(phase: Phase, kind: str) -> float | None:
     return sum(row.flops for row in rows) / moved if moved > 0 else None
 
 
-def matmul_critical_batch(m: Model, w: Workload, roofs: Roofs) -> int | None:
+def matmul_critical_batch(
+    m: Model, w: Workload, roofs: Roofs, layout: Layout = ONE_DEVICE
+) -> int | None:
     """Smallest batch at which decode's matmuls (projections, MLP, head) together are
-    compute-bound, at the workload's context; None past ``SEARCH_LIMIT``."""
+    compute-bound on a device of the first stage, at the workload's context; None past
+    ``SEARCH_LIMIT``."""
 
     def intensity(batch: int) -> float:
         flops = bytes_ = 0.0
-        for op in forward_operators(m, decode_pass(w, batch=batch)):
+        for op in stage_operators(m, layout, decode_pass(w, batch=batch)):
             if op.kind == MATMUL:
                 flops += op.flops * op.instances
                 bytes_ += op.bytes * op.instances
@@ -118,7 +134,9 @@ def matmul_critical_batch(m: Model, w: Workload, roofs: Roofs) -> int | None:
     return smallest_integer(lambda b: intensity(b) >= roofs.ridge_point, guess)
 
 
-def batch_finding(m: Model, hw: Hardware, w: Workload, r: Report) -> str | None:
+def batch_finding(
+    m: Model, hw: Hardware, w: Workload, r: Report, layout: Layout = ONE_DEVICE
+) -> str | None:
     """Where batching turns decode compute-bound, or why it never does."""
     critical = r.metrics.critical_batch_size
     ridge = r.ridge_point
@@ -128,7 +146,7 @@ def batch_finding(m: Model, hw: Hardware, w: Workload, r: Report) -> str | None:
                 f"decode is compute-bound from batch {critical:,} (now {w.batch_size:,}): "
                 f"a larger batch costs time in proportion to its FLOPs"
             )
-        bigger = analyze(m, hw, replace(w, batch_size=critical))
+        bigger = analyze(m, hw, replace(w, batch_size=critical), layout)
         fits = "" if bigger.metrics.memory.fits else ", if its KV cache fitted in memory"
         if bigger.metrics.tokens_per_s < FLAT_GAIN * r.metrics.tokens_per_s:
             return (
@@ -145,7 +163,7 @@ def batch_finding(m: Model, hw: Hardware, w: Workload, r: Report) -> str | None:
         )
     attention_ai = _kind_intensity(r.decode, ATTENTION)
     roofs = Roofs.of(hw, w.activation_dtype)
-    mlp = matmul_critical_batch(m, w, roofs)
+    mlp = matmul_critical_batch(m, w, roofs, layout)
     attention = (
         f"decode attention stays memory-bound at any batch (AI ≈ {attention_ai:.1f} "
         f"FLOP/byte vs ridge {ridge:.0f}: each sequence reads its own KV cache)"
@@ -163,7 +181,9 @@ def batch_finding(m: Model, hw: Hardware, w: Workload, r: Report) -> str | None:
 # ---- memory --------------------------------------------------------------------------
 
 
-def memory_finding(m: Model, hw: Hardware, w: Workload, r: Report) -> str | None:
+def memory_finding(
+    m: Model, hw: Hardware, w: Workload, r: Report, layout: Layout = ONE_DEVICE
+) -> str | None:
     """Whether weights, KV cache and activations fit, and the largest batch that would."""
     mem = r.metrics.memory
     need, have = format_bytes(mem.total_bytes), format_bytes(mem.capacity_bytes)
@@ -172,16 +192,18 @@ def memory_finding(m: Model, hw: Hardware, w: Workload, r: Report) -> str | None
         smaller = SMALLER_WEIGHTS.get(w.weight_dtype)
         hint = ""
         if smaller is not None:
-            quantized = analyze(m, hw, replace(w, weight_dtype=smaller)).metrics.memory
+            quantized = analyze(m, hw, replace(w, weight_dtype=smaller), layout).metrics.memory
             hint = f"; {smaller} weights would take {format_bytes(quantized.weight_bytes)}"
         return (
             f"the weights alone do not fit: {format_bytes(mem.weight_bytes)} of weights, "
             f"{have} available; shard across {math.ceil(mem.weight_bytes / mem.capacity_bytes)}+ "
             f"devices or quantize{hint}"
         )
-    per_sequence = (mem.kv_cache_bytes + mem.activation_bytes) / w.batch_size
-    largest = int((mem.capacity_bytes - mem.weight_bytes) // per_sequence)
-    room = f"batch {largest:,} fits at {tokens:,} tokens per sequence"
+    largest = max_batch_size(m, w, hw, layout) or 0
+    room = (
+        f"batch {largest:,} fits at {tokens:,} tokens per sequence (continuous batching, "
+        f"{DEFAULT_RESERVE_FRACTION:.0%} of memory kept free, as serve-curve counts it)"
+    )
     if not mem.fits:
         kv_is_larger = mem.kv_cache_bytes > mem.activation_bytes
         what = "the KV cache for this batch" if kv_is_larger else "this batch"
@@ -191,16 +213,19 @@ def memory_finding(m: Model, hw: Hardware, w: Workload, r: Report) -> str | None
             f"{format_bytes(mem.activation_bytes)}), {have} available; "
             f"{room if largest else 'not even batch 1 fits'}"
         )
+    per_sequence = mem.kv_cache_bytes / w.batch_size
     return (
-        f"memory: {need} of {have} used; after the weights, up to {room} "
-        f"({format_bytes(per_sequence)} of KV cache and activations each)"
+        f"memory: {need} of {have} used; up to {room} "
+        f"({format_bytes(per_sequence)} of KV cache each)"
     )
 
 
 # ---- prefill -------------------------------------------------------------------------
 
 
-def prefill_finding(m: Model, hw: Hardware, w: Workload, r: Report) -> str | None:
+def prefill_finding(
+    m: Model, hw: Hardware, w: Workload, r: Report, layout: Layout = ONE_DEVICE
+) -> str | None:
     """Prefill's bound, where it flips, and whether a faster compute format would help."""
     phase, metrics = r.prefill, r.metrics
     critical = metrics.critical_prompt_len
@@ -219,7 +244,7 @@ def prefill_finding(m: Model, hw: Hardware, w: Workload, r: Report) -> str | Non
     if "fp8" not in hw.peak_flops_per_s or w.activation_dtype in ("fp8", "int8"):
         return line
     try:
-        fp8 = analyze(m, hw, replace(w, activation_dtype="fp8"))
+        fp8 = analyze(m, hw, replace(w, activation_dtype="fp8"), layout)
     except ValueError:
         return line
     return (
@@ -239,16 +264,16 @@ def long_prompt(m: Model, w: Workload) -> int:
     return min(w.prompt_len * LONG_PROMPT_FACTOR, cap, LONG_PROMPT_CAP, SEARCH_LIMIT)
 
 
-def attention_share_finding(m: Model, hw: Hardware, w: Workload, r: Report) -> str | None:
+def attention_share_finding(
+    m: Model, hw: Hardware, w: Workload, r: Report, layout: Layout = ONE_DEVICE
+) -> str | None:
     """How much of prefill is attention now, and at a much longer prompt."""
     now = attention_time_share(r.prefill)
     longer = long_prompt(m, w)
     if longer < MIN_LOOK_AHEAD * w.prompt_len:
         return f"attention is {now:.0%} of prefill time at {w.prompt_len:,} prompt tokens"
     roofs = Roofs.of(hw, w.activation_dtype)
-    later = attention_time_share(
-        build_phase(forward_operators(m, prefill_pass(w, prompt=longer)), roofs)
-    )
+    later = attention_time_share(time_pass(m, layout, prefill_pass(w, prompt=longer), roofs).phase)
     why = (
         f"sliding-window layers attend to at most {m.sliding_window:,} tokens"
         if m.sliding_window
@@ -260,11 +285,13 @@ def attention_share_finding(m: Model, hw: Hardware, w: Workload, r: Report) -> s
     )
 
 
-def attention_impl_finding(m: Model, hw: Hardware, w: Workload, r: Report) -> str | None:
+def attention_impl_finding(
+    m: Model, hw: Hardware, w: Workload, r: Report, layout: Layout = ONE_DEVICE
+) -> str | None:
     """With eager attention: what flash attention (scores kept on chip) would save."""
     if w.attention != "eager":
         return None
-    flash = analyze(m, hw, replace(w, attention="flash"))
+    flash = analyze(m, hw, replace(w, attention="flash"), layout)
     cut = 1 - flash.metrics.ttft_s / r.metrics.ttft_s
     return (
         f"eager attention writes and re-reads its score matrices: flash attention would "

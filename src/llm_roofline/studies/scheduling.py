@@ -6,7 +6,10 @@ the cache the earlier chunks wrote (ops.attended_pairs: past + causal, window-ca
 re-reads the weights, which is what chunking costs. Only the last chunk computes logits.
 MLA models run chunks in the naive form (kv_b_proj up-projects the cached latent), as vLLM
 and SGLang do. Under parallelism each chunk is a fill-drain pipeline pass (chunks are not
-overlapped across stages: conservative).
+overlapped across stages: conservative). Prompts of more than STEP_BY_STEP_LIMIT chunks
+are priced from SAMPLED_CHUNKS evenly spaced full chunks (the piecewise-linear sum over
+every chunk index: exact where a chunk's time is linear in its position, as it is without
+windows) plus the last chunk, so the work does not grow with the prompt.
 
 A mixed step (Sarathi-Serve, vLLM's chunked prefill scheduling) holds d decode tokens (one
 per sequence, at the workload's decode context) and one prefill chunk of one sequence: the
@@ -23,15 +26,17 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from ..engine.analysis import build_phase, prefill_pass
-from ..engine.layers import forward_operators
-from ..engine.ops import OpCost, Pass
-from ..engine.parallel_analysis import check_layout, time_pass
+from ..engine.analyze import check_layout
+from ..engine.ops import OpCost, Pass, prefill_pass
+from ..engine.phase import build_phase
+from ..engine.pipeline import time_pass
 from ..engine.report import Phase
+from ..engine.request import STEP_BY_STEP_LIMIT, sum_sampled
+from ..engine.sharding import ONE_DEVICE, forward_operators
 from ..engine.timing import Roofs
 from ..inputs import checks
 from ..inputs.hardware import Hardware
-from ..inputs.layout import Parallelism
+from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
 
@@ -48,12 +53,16 @@ class ChunkRow:
     expected_time_s: float
 
 
+SAMPLED_CHUNKS = 17  # full chunks priced in a long chunked prefill (first and last included)
+
+
 @dataclass(frozen=True)
 class ChunkedPrefill:
     chunk_size: int
     prompt_len: int
     batch_size: int
-    chunks: tuple[ChunkRow, ...]
+    chunk_count: int  # ⌈prompt_len / chunk_size⌉
+    chunks: tuple[ChunkRow, ...]  # every chunk, or the sampled ones of a long prompt
     time_s: float  # Σ chunk ideal latencies
     expected_time_s: float  # Σ chunk expected latencies: the chunked TTFT
     unchunked_time_s: float
@@ -68,14 +77,17 @@ class ChunkedPrefill:
         return asdict(self) | {"overhead_fraction": self.overhead_fraction}
 
 
+def chunk_pass(w: Workload, chunk_size: int, index: int) -> Pass:
+    """Chunk ``index``: past index·c, new min(c, P − index·c), MLA in naive form."""
+    past = index * chunk_size
+    p = Pass.of(w, new=min(chunk_size, w.prompt_len - past), past=past)
+    return replace(p, mla_decode="naive")
+
+
 def chunk_passes(w: Workload, chunk_size: int) -> list[Pass]:
-    """The passes of a chunked prefill: (past j·c, new min(c, P − j·c)), MLA in naive form."""
+    """Every pass of a chunked prefill (for short prompts and tests)."""
     checks.integer("chunk_size", chunk_size, minimum=1)
-    passes = []
-    for past in range(0, w.prompt_len, chunk_size):
-        p = Pass.of(w, new=min(chunk_size, w.prompt_len - past), past=past)
-        passes.append(replace(p, mla_decode="naive"))
-    return passes
+    return [chunk_pass(w, chunk_size, j) for j in range(-(-w.prompt_len // chunk_size))]
 
 
 def chunked_prefill(
@@ -83,31 +95,47 @@ def chunked_prefill(
     hardware: Hardware,
     workload: Workload,
     chunk_size: int,
-    parallelism: Parallelism | None = None,
+    layout: Layout | None = None,
 ) -> ChunkedPrefill:
     """Prefill of the workload's batch in chunks of ``chunk_size`` tokens per sequence."""
-    par = parallelism or Parallelism()
+    checks.integer("chunk_size", chunk_size, minimum=1)
+    par = ONE_DEVICE if layout is None else layout
     check_layout(model, hardware, par)
     roofs = Roofs.of(hardware, workload.activation_dtype)
-    passes = chunk_passes(workload, chunk_size)
+    count = -(-workload.prompt_len // chunk_size)
+    last = count - 1  # the last chunk (the only one with logits) is always priced
+    if count <= STEP_BY_STEP_LIMIT:
+        priced = list(range(count))
+    else:
+        span = last - 1  # full chunks 0 .. last-1 are sampled
+        priced = sorted({round(i * span / (SAMPLED_CHUNKS - 1)) for i in range(SAMPLED_CHUNKS)})
+        priced.append(last)
     rows = []
-    for i, p in enumerate(passes):
-        timing = time_pass(model, par, p, roofs, logits=i == len(passes) - 1)
+    for j in priced:
+        p = chunk_pass(workload, chunk_size, j)
+        timing = time_pass(model, par, p, roofs, logits=j == last)
         ph = timing.phase
         rows.append(
             ChunkRow(
-                i, p.past, p.new, ph.flops, ph.bytes, ph.bound,
+                j, p.past, p.new, ph.flops, ph.bytes, ph.bound,
                 timing.ideal_fill_drain_s, timing.fill_drain_s,
             )
         )  # fmt: skip
+    body, tail = rows[:-1], rows[-1]
+    xs = [r.index for r in body]
+    time_s = tail.time_s + (sum_sampled(xs, [r.time_s for r in body]) if body else 0.0)
+    expected = tail.expected_time_s + (
+        sum_sampled(xs, [r.expected_time_s for r in body]) if body else 0.0
+    )
     whole = time_pass(model, par, prefill_pass(workload), roofs)
     return ChunkedPrefill(
         chunk_size=chunk_size,
         prompt_len=workload.prompt_len,
         batch_size=workload.batch_size,
+        chunk_count=count,
         chunks=tuple(rows),
-        time_s=sum(r.time_s for r in rows),
-        expected_time_s=sum(r.expected_time_s for r in rows),
+        time_s=time_s,
+        expected_time_s=expected,
         unchunked_time_s=whole.ideal_fill_drain_s,
         unchunked_expected_time_s=whole.fill_drain_s,
     )

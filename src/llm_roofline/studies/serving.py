@@ -6,8 +6,10 @@ out), from ``analyze`` (with the parallel layout, if any):
   the prompt's context; end-to-end latency: TTFT + every decode step (context growing);
 - throughput: B·output_len / end-to-end latency (whole system, and per device), and the
   decode-only rate B / TPOT;
-- memory per device (weights + KV cache for prompt + output + peak activations), checked
-  against (1 − reserve_fraction) of the capacity; the largest batch that fits;
+- memory per device under continuous batching (weights + every sequence's KV cache for
+  prompt + output + one scheduled step's activations: one prompt, or one chunk, or the
+  decode batch; engine/memory.py), checked against (1 − reserve_fraction) of the capacity;
+  the largest batch that fits (the same rule as the findings' "largest batch");
 - the batch at which a decode step turns compute-bound (on each device);
 - cost: price per device-hour × devices / 3600 / (output tokens per second) × 10^6 per
   million output tokens;
@@ -21,23 +23,19 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from ..engine.analysis import analyze, memory_footprint, prefill_pass
-from ..engine.critical import smallest_integer
-from ..engine.layers import forward_operators
-from ..engine.parallel import micro_batch_sizes, stage_operators
-from ..engine.parallel_analysis import check_layout, device_memory_of
+from ..engine.analyze import analyze, check_layout
+from ..engine.memory import DEFAULT_RESERVE_FRACTION, max_batch_size, serving_memory_bytes
 from ..engine.report import Report
+from ..engine.sharding import ONE_DEVICE
 from ..inputs import checks
 from ..inputs.hardware import Hardware
-from ..inputs.layout import Parallelism
+from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
 from .scheduling import chunked_prefill
 from .speculative import check_alpha, speculative_decode
 
 DEFAULT_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
-DEFAULT_RESERVE_FRACTION = 0.1  # of each device's memory kept free (allocator, CUDA graphs)
-MAX_BATCH_LIMIT = 1 << 20  # the largest batch searched for
 
 
 @dataclass(frozen=True)
@@ -101,38 +99,12 @@ class ServingCurve:
         return cls(**body, points=points)
 
 
-def device_memory_bytes(m: Model, w: Workload, hw: Hardware, par: Parallelism | None) -> float:
-    """Memory one device needs (the fullest one under a parallel layout)."""
-    if par is None:
-        return memory_footprint(m, w, hw, forward_operators(m, prefill_pass(w))).total_bytes
-    first = replace(prefill_pass(w), batch=micro_batch_sizes(w.batch_size, par.micro_batches)[0][0])
-    stage_ops = [stage_operators(m, par, first, s) for s in range(par.pipeline)]
-    return device_memory_of(m, w, hw, par, stage_ops)[0].total_bytes
-
-
-def max_batch_size(
-    m: Model, w: Workload, hw: Hardware, par: Parallelism | None, usable_bytes: float
-) -> int | None:
-    """The largest batch whose memory fits ``usable_bytes`` per device (None: not even 1)."""
-
-    def too_big(batch: int) -> bool:
-        return device_memory_bytes(m, replace(w, batch_size=batch), hw, par) > usable_bytes
-
-    one, two = (device_memory_bytes(m, replace(w, batch_size=b), hw, par) for b in (1, 2))
-    if one > usable_bytes:
-        return None
-    slope = two - one
-    guess = int((usable_bytes - one) / slope) + 2 if slope > 0 else MAX_BATCH_LIMIT
-    first_too_big = smallest_integer(too_big, min(guess, MAX_BATCH_LIMIT), MAX_BATCH_LIMIT)
-    return MAX_BATCH_LIMIT if first_too_big is None else first_too_big - 1
-
-
 def serving_curve(
     model: Model,
     hardware: Hardware,
     workload: Workload,
     batch_sizes: Sequence[int] = DEFAULT_BATCH_SIZES,
-    parallelism: Parallelism | None = None,
+    layout: Layout | None = None,
     *,
     reserve_fraction: float = DEFAULT_RESERVE_FRACTION,
     price_per_device_hour: float | None = None,
@@ -142,10 +114,9 @@ def serving_curve(
     """The serving view of ``workload`` (its lengths and dtypes) at each batch size
     (ascending, duplicates dropped; the workload's own batch_size is not used)."""
     sizes, reserve = _check_inputs(batch_sizes, reserve_fraction, price_per_device_hour, chunk_size)
-    par = parallelism
-    if par is not None:
-        check_layout(model, hardware, par)
-    devices = par.devices if par else 1
+    par = ONE_DEVICE if layout is None else layout
+    check_layout(model, hardware, par)
+    devices = par.devices
     usable = (1 - reserve) * hardware.memory_bytes
     points = []
     compute_bound: int | None = None
@@ -173,14 +144,15 @@ def serving_curve(
         hardware=hardware.name,
         devices=devices,
         parallelism={
-            k: getattr(par or Parallelism(), k)
-            for k in ("tensor", "pipeline", "expert", "micro_batches")
+            k: getattr(par, k) for k in ("tensor", "pipeline", "expert", "data", "micro_batches")
         },
         prompt_len=workload.prompt_len,
         output_len=workload.output_len,
         reserve_fraction=reserve,
         usable_memory_bytes_per_device=usable,
-        max_batch_size=max_batch_size(model, workload, hardware, par, usable),
+        max_batch_size=max_batch_size(
+            model, workload, hardware, par, reserve_fraction=reserve, chunk_size=chunk_size
+        ),
         compute_bound_batch_size=compute_bound,
         price_per_device_hour=price_per_device_hour,
         chunk_size=chunk_size,
@@ -212,7 +184,7 @@ def _point(
     m: Model,
     hw: Hardware,
     w: Workload,
-    par: Parallelism | None,
+    par: Layout,
     report: Report,
     devices: int,
     usable: float,
@@ -225,7 +197,8 @@ def _point(
     if chunk_size is not None:
         ttft = chunked_prefill(m, hw, w, chunk_size, par).expected_time_s
     e2e = ttft + metrics.request.decode_s
-    rate = w.batch_size * w.output_len / e2e
+    rate = par.data * w.batch_size * w.output_len / e2e
+    memory = serving_memory_bytes(m, w, par, w.batch_size, chunk_size)
     spec_result = None
     if spec is not None:
         spec_result = speculative_decode(m, spec.draft, hw, w, spec.k, spec.alpha, par)
@@ -237,8 +210,8 @@ def _point(
         output_tokens_per_s=rate,
         output_tokens_per_s_per_device=rate / devices,
         decode_tokens_per_s=metrics.tokens_per_s,
-        memory_bytes_per_device=metrics.memory.total_bytes,
-        fits=metrics.memory.total_bytes <= usable,
+        memory_bytes_per_device=memory,
+        fits=memory <= usable,
         decode_bound=report.decode.bound,
         cost_per_million_tokens=None
         if price is None or rate == 0

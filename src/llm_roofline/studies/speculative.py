@@ -1,7 +1,8 @@
 """Speculative decoding: a draft model proposes k tokens, the target verifies them at once.
 
 One step = k draft decode steps (contexts C … C+k−1) + one target pass over k + 1 new
-tokens per sequence at context C (the k proposals and the position after them). Each
+tokens per sequence at context C (the k proposals and the position after them), which
+computes logits at all k + 1 positions of every sequence (each is scored). Each
 proposal is accepted with probability α, independently, until the first rejection; the
 target always contributes one token (the correction, or the bonus token after k accepted),
 so the expected tokens per step are
@@ -18,16 +19,18 @@ accepted tokens, the rejection-sampling arithmetic, and any tree of candidates.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from ..engine.analysis import decode_pass
-from ..engine.ops import Pass
-from ..engine.parallel_analysis import check_layout, time_pass
+from ..engine.analyze import check_layout
+from ..engine.ops import Pass, decode_pass
+from ..engine.pipeline import time_pass
+from ..engine.request import decode_steps_s
+from ..engine.sharding import ONE_DEVICE
 from ..engine.timing import Roofs
 from ..inputs import checks
 from ..inputs.hardware import Hardware
-from ..inputs.layout import Parallelism
+from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
 
@@ -95,6 +98,13 @@ class Speculation:
         }
 
 
+def verify_pass(workload: Workload, k: int) -> Pass:
+    """The target's verification: k + 1 new tokens per sequence at the decode context, each
+    position scored (logits for all B·(k+1) of them)."""
+    p = Pass.of(workload, new=k + 1, past=workload.decode_context_len)
+    return replace(p, logits_all=True)
+
+
 def speculative_decode(
     target: Model,
     draft: Model,
@@ -102,23 +112,22 @@ def speculative_decode(
     workload: Workload,
     k: int,
     alpha: float,
-    parallelism: Parallelism | None = None,
+    layout: Layout | None = None,
 ) -> Speculation:
     """Speculative decoding of the workload's batch at its decode context.
 
-    Both models run on the same devices and layout (decode timing: steady state).
+    Both models run on the same devices and layout (decode timing: steady state). The k
+    draft steps are summed as a request's decode steps are (engine/request.py: closed form
+    or sampled), so the work does not grow with k.
     """
     tokens = expected_tokens_per_step(alpha, k)
-    par = parallelism or Parallelism()
+    par = ONE_DEVICE if layout is None else layout
     check_layout(target, hardware, par)
     check_layout(draft, hardware, par)
     roofs = Roofs.of(hardware, workload.activation_dtype)
     context = workload.decode_context_len
-    draft_s = sum(
-        time_pass(draft, par, decode_pass(workload, context=context + i), roofs).steady_s
-        for i in range(k)
-    )
-    verify = Pass.of(workload, new=k + 1, past=context)
+    draft_s = decode_steps_s(draft, workload, roofs, par, context, context + k - 1)[0]
+    verify = verify_pass(workload, k)
     return Speculation(
         k=k,
         alpha=float(alpha),

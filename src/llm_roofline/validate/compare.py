@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine.analysis import analyze
+from ..engine.analyze import analyze
 from ..inputs.hardware import DEFAULT_BANDWIDTH_EFFICIENCY, DEFAULT_COMPUTE_EFFICIENCY, Hardware
 from ..inputs.model import Model
 from ..inputs.workload import Workload

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..catalog.hardware_catalog import get_hardware
 from ..catalog.model_catalog import get_model
-from ..engine.analysis import analyze
+from ..engine.analyze import analyze
 from ..inputs.workload import Workload
 
 

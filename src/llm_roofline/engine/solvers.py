@@ -1,5 +1,6 @@
 """Critical points: the batch at which decode, and the prompt length at which prefill,
-turn compute-bound. Solved from the cost structure, then verified, never scanned.
+turn compute-bound (on the bottleneck device of the layout). Solved from the cost
+structure, then verified, never scanned.
 
 Decode FLOPs and bytes are affine in the batch for dense models (weights are read once
 whatever the batch; each sequence adds its FLOPs, activations and KV cache), so two
@@ -12,24 +13,43 @@ on the (monotone) predicate, O(log error) evaluations.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import replace
 
+from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
-from .layers import forward_operators
-from .ops import OpCost, Pass
+from .ops import Pass, decode_pass, prefill_pass
+from .phase import phase_times, phase_totals
+from .sharding import micro_batch_sizes, stage_operators
 from .timing import Roofs
 
 SEARCH_LIMIT = 1 << 24  # batch sizes and prompt lengths are searched up to this
 
 
-def phase_totals(op_list: Sequence[OpCost]) -> tuple[float, float]:
-    """(FLOPs, bytes) of a pass without building report rows."""
+def device_totals(m: Model, layout: Layout, p: Pass, roofs: Roofs) -> tuple[float, float]:
+    """(FLOPs, bytes) of the bottleneck device (the stage with the longest expected time)
+    over all its micro-batches: what decides whether the layout is compute-bound."""
+    sizes = micro_batch_sizes(p.batch, layout.micro_batches)
+    if layout.pipeline == 1 and sizes == [(p.batch, 1)]:
+        return phase_totals(stage_operators(m, layout, p, 0))
+    stage = 0
+    if layout.pipeline > 1:
+        first = _with_batch(p, sizes[0][0])
+        times = [
+            phase_times(stage_operators(m, layout, first, s), roofs)[0]
+            for s in range(layout.pipeline)
+        ]
+        stage = max(range(layout.pipeline), key=times.__getitem__)
     flops = bytes_ = 0.0
-    for op in op_list:
-        flops += op.flops * op.instances
-        bytes_ += (op.weight_bytes + op.activation_bytes + op.kv_bytes) * op.instances
+    for size, n in sizes:
+        f, b = phase_totals(stage_operators(m, layout, _with_batch(p, size), stage))
+        flops, bytes_ = flops + n * f, bytes_ + n * b
     return flops, bytes_
+
+
+def _with_batch(p: Pass, batch: int) -> Pass:
+    return p if batch == p.batch else replace(p, batch=batch)
 
 
 def smallest_integer(
@@ -69,21 +89,22 @@ def _ceil_positive(x: float) -> int:
     return max(1, min(SEARCH_LIMIT, math.ceil(x))) if math.isfinite(x) else SEARCH_LIMIT
 
 
-def critical_batch_size(m: Model, w: Workload, roofs: Roofs) -> tuple[int | None, str]:
+def critical_batch_size(
+    m: Model, w: Workload, roofs: Roofs, layout: Layout
+) -> tuple[int | None, str]:
     """Smallest batch at which the decode step (at the workload's context) is compute-bound."""
     ridge = roofs.ridge_point
+    where = "" if layout.replica_devices == 1 else " on each device"
 
     def totals(batch: int) -> tuple[float, float]:
-        return phase_totals(
-            forward_operators(m, Pass.of(w, new=1, past=w.decode_context_len, batch=batch))
-        )
+        return device_totals(m, layout, decode_pass(w, batch=batch), roofs)
 
     (f1, b1), (f2, b2) = totals(1), totals(2)
     df, db = f2 - f1, b2 - b1  # per added sequence
     slope = df - ridge * db
 
     def compute_bound(batch: int) -> bool:
-        return _ai(*totals(batch)) >= ridge
+        return bool(_ai(*totals(batch)) >= ridge)
 
     if slope > 0:
         guess = _ceil_positive((ridge * (b1 - db) - (f1 - df)) / slope)
@@ -91,20 +112,23 @@ def critical_batch_size(m: Model, w: Workload, roofs: Roofs) -> tuple[int | None
     else:  # MoE: the marginal sequence gets cheaper once every expert is touched
         found = smallest_integer(compute_bound, 1) if compute_bound(SEARCH_LIMIT) else None
     if found is not None:
-        return found, f"decode turns compute-bound at batch {found}"
+        return found, f"decode turns compute-bound{where} at batch {found}"
     return None, (
-        f"decode stays memory-bound at any batch: each added sequence brings {df / db:.1f} "
+        f"decode stays memory-bound{where} at any batch: each added sequence brings {df / db:.1f} "
         f"FLOP/byte (it reads its own KV cache for a single query), below the ridge point "
         f"{ridge:.1f}"
     )
 
 
-def critical_prompt_len(m: Model, w: Workload, roofs: Roofs) -> tuple[int | None, str]:
+def critical_prompt_len(
+    m: Model, w: Workload, roofs: Roofs, layout: Layout
+) -> tuple[int | None, str]:
     """Smallest prompt length at which prefill (at the workload's batch) is compute-bound."""
     ridge = roofs.ridge_point
+    where = "" if layout.replica_devices == 1 else " on each device"
 
     def totals(prompt: int) -> tuple[float, float]:
-        return phase_totals(forward_operators(m, Pass.of(w, new=prompt, past=0)))
+        return device_totals(m, layout, prefill_pass(w, prompt=prompt), roofs)
 
     (f1, b1), (f2, b2), (f3, _b3) = totals(1), totals(2), totals(3)
     # FLOPs = a + b·s + c·s², bytes = u + v·s, through s = 1, 2, 3.
@@ -116,8 +140,8 @@ def critical_prompt_len(m: Model, w: Workload, roofs: Roofs) -> tuple[int | None
     guess = _quadratic_root(c, b - ridge * v, a - ridge * u)
     found = smallest_integer(lambda s: _ai(*totals(s)) >= ridge, guess)
     if found is None:
-        return None, f"prefill stays memory-bound up to {SEARCH_LIMIT} prompt tokens"
-    return found, f"prefill turns compute-bound from {found} prompt tokens"
+        return None, f"prefill stays memory-bound{where} up to {SEARCH_LIMIT} prompt tokens"
+    return found, f"prefill turns compute-bound{where} from {found} prompt tokens"
 
 
 def _quadratic_root(c: float, b: float, a: float) -> int:

@@ -1,0 +1,205 @@
+"""``analyze(model, hardware, workload, layout=None) -> Report``: pure, no I/O.
+
+One path for every layout (one device is the layout of ones). Prefill is one pass over
+``prompt_len`` new tokens per sequence from an empty cache (``batch_size`` prompts
+prefilled together); decode is one pass over 1 new token per sequence with
+``context_len`` tokens cached. ``batch_size`` is the batch of one model replica: data-
+parallel replicas multiply throughput, not latency. Phases, memory and the critical
+points describe the bottleneck device; times, throughput and MFU the whole system.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from ..inputs.hardware import Hardware
+from ..inputs.layout import Layout
+from ..inputs.model import Model
+from ..inputs.workload import Workload
+from .memory import device_memory, first_micro_batch
+from .ops import Pass, decode_pass, prefill_pass
+from .phase import phase_totals
+from .pipeline import PassTiming, time_pass
+from .report import Metrics, ParallelismSummary, Report
+from .request import request_times
+from .sharding import ONE_DEVICE, forward_operators, stage_bounds, stage_operators
+from .solvers import critical_batch_size, critical_prompt_len
+from .timing import Roofs
+
+
+def check_layout(m: Model, hw: Hardware, layout: Layout) -> None:
+    """The layout fits the model, and the device has an interconnect if anything is sent."""
+    layout.check(m)
+    if layout.replica_devices > 1 and hw.interconnect_bytes_per_s is None:
+        raise ValueError(
+            f"hardware {hw.name!r} has no interconnect_bytes_per_s, needed for "
+            f"{layout.replica_devices} devices"
+        )
+
+
+def analyze(
+    model: Model, hardware: Hardware, workload: Workload, layout: Layout | None = None
+) -> Report:
+    """The roofline report of one model on ``layout`` (default: one device)."""
+    explicit = layout is not None  # a layout given (even of ones) gets its summary block
+    layout = ONE_DEVICE if layout is None else layout
+    check_layout(model, hardware, layout)
+    roofs = Roofs.of(hardware, workload.activation_dtype)
+    pre = time_pass(model, layout, prefill_pass(workload), roofs)
+    dec = time_pass(model, layout, decode_pass(workload), roofs)
+    ttft, tpot = pre.fill_drain_s, dec.steady_s
+    decode_first = first_micro_batch(decode_pass(workload), layout)
+    stage_passes = [
+        (prefill_ops, stage_operators(model, layout, decode_first, s))
+        for s, prefill_ops in enumerate(pre.stage_ops)
+    ]
+    memory, replica_weights = device_memory(model, workload, hardware, layout, stage_passes)
+    single = layout.replica_devices == 1
+    model_flops = {
+        "prefill": pre.phase.flops if single else _model_flops(model, prefill_pass(workload)),
+        "decode": dec.phase.flops if single else _model_flops(model, decode_pass(workload)),
+    }
+    latency = {"prefill": ttft, "decode": tpot}
+    timings = {"prefill": pre, "decode": dec}
+    peak = roofs.peak_flops_per_s * layout.replica_devices
+    batch_size, batch_reason = critical_batch_size(model, workload, roofs, layout)
+    prompt_len, prompt_reason = critical_prompt_len(model, workload, roofs, layout)
+    replicas = layout.data
+    metrics = Metrics(
+        ttft_s=ttft,
+        tpot_s=tpot,
+        tokens_per_s=replicas * workload.batch_size / tpot,
+        prefill_tokens_per_s=replicas * workload.batch_size * workload.prompt_len / ttft,
+        mfu={k: model_flops[k] / latency[k] / peak for k in timings},
+        mbu={
+            k: t.phase.bytes / latency[k] / roofs.bandwidth_bytes_per_s for k, t in timings.items()
+        },
+        memory=memory,
+        critical_batch_size=batch_size,
+        critical_batch_size_reason=batch_reason,
+        critical_prompt_len=prompt_len,
+        critical_prompt_len_reason=prompt_reason,
+        request=request_times(model, workload, roofs, layout, ttft, pre.ideal_fill_drain_s),
+    )
+    return Report(
+        model=_model_summary(model),
+        hardware=_hardware_summary(hardware),
+        workload=asdict(workload) | {"context_len": workload.decode_context_len},
+        compute_dtype=roofs.dtype,
+        peak_flops_per_s=roofs.peak_flops_per_s,
+        bandwidth_bytes_per_s=roofs.bandwidth_bytes_per_s,
+        ridge_point=roofs.ridge_point,
+        phases={"prefill": pre.phase, "decode": dec.phase},
+        metrics=metrics,
+        warnings=_warnings(model, hardware, workload, roofs) + layout_warnings(model, layout),
+        parallelism=None
+        if not explicit
+        else _summary(model, layout, timings, latency, model_flops, replica_weights),
+    )
+
+
+def _model_flops(m: Model, p: Pass) -> float:
+    """FLOPs of the unsharded model for the whole batch (the MFU numerator)."""
+    return float(phase_totals(forward_operators(m, p))[0])
+
+
+def _summary(
+    m: Model,
+    layout: Layout,
+    timings: dict[str, PassTiming],
+    latency: dict[str, float],
+    model_flops: dict[str, float],
+    replica_weights: float,
+) -> ParallelismSummary:
+    """The report's parallelism block: prefill latency is fill-drain, decode steady state."""
+    ideal = {
+        "prefill": timings["prefill"].ideal_fill_drain_s,
+        "decode": timings["decode"].ideal_steady_s,
+    }
+    return ParallelismSummary(
+        tensor=layout.tensor,
+        pipeline=layout.pipeline,
+        expert=layout.expert,
+        data=layout.data,
+        micro_batches=layout.micro_batches,
+        devices=layout.devices,
+        attention_replicas=layout.attention_replicas,
+        stage_layers=tuple(b - a for a, b in stage_bounds(m.num_layers, layout.pipeline)),
+        bottleneck_stage={k: t.bottleneck_stage for k, t in timings.items()},
+        per_device_flops={k: t.phase.flops for k, t in timings.items()},
+        system_flops={k: t.system_flops for k, t in timings.items()},
+        model_flops=model_flops,
+        comm_bytes={k: t.comm_bytes for k, t in timings.items()},
+        busy_time_s={k: t.phase.expected_time_s for k, t in timings.items()},
+        latency_s=latency,
+        ideal_latency_s=ideal,
+        bubble_fraction={k: 1 - t.phase.expected_time_s / latency[k] for k, t in timings.items()},
+        system_weight_bytes=replica_weights,
+    )
+
+
+def _model_summary(m: Model) -> dict[str, object]:
+    return {
+        "name": m.name,
+        "parameters": m.parameter_count,
+        "active_parameters": m.active_parameter_count,
+        "layers": m.num_layers,
+        "hidden_size": m.hidden_size,
+        "attention_heads": m.num_attention_heads,
+        "kv_heads": m.num_key_value_heads,
+        "head_dim": m.head_dim,
+        "moe": m.moe is not None,
+        "sliding_window": m.sliding_window,
+        "source": m.source,
+    }
+
+
+def _hardware_summary(hw: Hardware) -> dict[str, object]:
+    return {
+        "name": hw.name,
+        "id": hw.id,
+        "peak_flops_per_s": dict(hw.peak_flops_per_s),
+        "bandwidth_bytes_per_s": hw.bandwidth_bytes_per_s,
+        "memory_bytes": hw.memory_bytes,
+        "interconnect_bytes_per_s": hw.interconnect_bytes_per_s,
+        "compute_efficiency": hw.compute_efficiency,
+        "bandwidth_efficiency": hw.bandwidth_efficiency,
+        "calibrated": hw.efficiency_table is not None,
+        "source": hw.source,
+    }
+
+
+def _warnings(m: Model, hw: Hardware, w: Workload, roofs: Roofs) -> tuple[str, ...]:
+    notes = []
+    if roofs.dtype != w.activation_dtype:
+        notes.append(f"{hw.name} has no {w.activation_dtype} peak; used its {roofs.dtype} rate")
+    longest = max(w.prompt_len, w.decode_context_len) + w.output_len
+    if m.max_position_embeddings is not None and longest > m.max_position_embeddings:
+        notes.append(
+            f"prompt/context plus output ({longest} tokens) exceeds the model's "
+            f"max_position_embeddings ({m.max_position_embeddings})"
+        )
+    return tuple(notes)
+
+
+def layout_warnings(m: Model, par: Layout) -> tuple[str, ...]:
+    """What the layout replicates or pads, said once."""
+    t, notes = par.tensor, []
+    if m.mla is None and t > m.num_key_value_heads:
+        notes.append(
+            f"tensor {t} exceeds the model's {m.num_key_value_heads} KV heads: each KV head "
+            f"(and its cache) is replicated on {t // m.num_key_value_heads} devices"
+        )
+    if m.mla is not None and t > 1:
+        notes.append(
+            f"MLA's latent KV cache is replicated on each of the {t} tensor-parallel devices"
+        )
+    sizes = {"intermediate_size": m.intermediate_size, "vocab_size": m.vocab_size}
+    if m.moe is not None and par.expert == 1:
+        sizes["moe.expert_intermediate_size"] = m.moe.expert_intermediate_size
+    for name, size in sizes.items():
+        if size % t:
+            notes.append(
+                f"{name} ({size}) is not divisible by tensor {t}: padded to {-(-size // t) * t}"
+            )
+    return tuple(notes)

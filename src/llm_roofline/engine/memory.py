@@ -1,0 +1,131 @@
+"""Memory one device holds: weights + its KV cache + the activations live at once.
+
+Weights: every operator's parameters on that device (replicated parts counted on each).
+KV cache: its replica's sequences × its layers × its KV heads × (prompt + output) tokens,
+sliding layers keeping only their window. Activations: the largest single operator's live
+bytes (``OpCost.live_bytes``: its inputs and outputs, an expert chain's widest step) over
+the steps considered; an estimate, not an allocator trace.
+
+Two views of the same formula:
+- ``device_memory``: the workload as analyzed (its prefill of ``batch_size`` prompts at
+  once and its decode step), the fullest device of the layout;
+- ``serving_memory_bytes`` / ``max_batch_size``: continuous batching, as serving engines
+  run: every sequence's KV cache plus one scheduled step's activations, that step being
+  one prefill chunk (``chunk_size`` tokens of one sequence; no chunking: one whole prompt)
+  or the decode step of the whole batch. ``max_batch_size`` keeps ``reserve_fraction`` of
+  each device's memory free (allocator slack, CUDA graphs; DEFAULT_RESERVE_FRACTION).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from ..inputs.hardware import Hardware
+from ..inputs.layout import Layout
+from ..inputs.model import Model
+from ..inputs.workload import Workload
+from .ops import OpCost, Pass, decode_pass
+from .report import Memory
+from .sharding import micro_batch_sizes, stage_kv_cache_bytes, stage_operators
+
+DEFAULT_RESERVE_FRACTION = 0.1  # of each device's memory kept free by serving engines
+MAX_BATCH_LIMIT = 1 << 24  # the largest batch searched for
+
+
+def weight_bytes(ops: Sequence[OpCost]) -> float:
+    return float(sum(op.param_bytes * op.instances for op in ops))
+
+
+def live_bytes(ops: Sequence[OpCost]) -> float:
+    return float(max(op.live_bytes for op in ops))
+
+
+def device_memory(
+    m: Model,
+    w: Workload,
+    hw: Hardware,
+    layout: Layout,
+    stage_passes: Sequence[Sequence[Sequence[OpCost]]],
+) -> tuple[Memory, float]:
+    """The fullest device's memory, and the weights summed over one replica's devices.
+
+    ``stage_passes[s]``: every operator list whose activations stage s holds at some point
+    (its prefill and decode operators of the first micro-batch), weights from the first.
+    """
+    worst: Memory | None = None
+    replica_weights = 0.0
+    tokens = w.prompt_len + w.output_len
+    for s, passes in enumerate(stage_passes):
+        weights = weight_bytes(passes[0])
+        kv = stage_kv_cache_bytes(m, layout, s, w.batch_size, tokens, w.kv_bytes_per_element)
+        activations = max(live_bytes(ops) for ops in passes)
+        total = weights + kv + activations
+        memory = Memory(weights, kv, activations, total, hw.memory_bytes, total <= hw.memory_bytes)
+        if worst is None or total > worst.total_bytes:
+            worst = memory
+        replica_weights += weights * layout.stage_devices
+    assert worst is not None
+    return worst, replica_weights
+
+
+def first_micro_batch(p: Pass, layout: Layout) -> Pass:
+    """The largest of a pass's pipeline micro-batches (the one whose activations peak)."""
+    size = micro_batch_sizes(p.batch, layout.micro_batches)[0][0]
+    return p if size == p.batch else replace(p, batch=size)
+
+
+def _scheduled_steps(w: Workload, batch: int, chunk_size: int | None) -> list[Pass]:
+    """One prefill step (a chunk, or one whole prompt) and the decode step of ``batch``."""
+    prompt = w.prompt_len if chunk_size is None else min(chunk_size, w.prompt_len)
+    past = 0 if chunk_size is None else w.prompt_len - prompt  # the last chunk sees the most
+    prefill = Pass.of(w, new=prompt, past=past, batch=1)
+    return [prefill, decode_pass(w, batch=batch)]
+
+
+def serving_memory_bytes(
+    m: Model, w: Workload, layout: Layout, batch: int, chunk_size: int | None = None
+) -> float:
+    """Bytes the fullest device needs to serve ``batch`` sequences of prompt + output
+    tokens under continuous batching (see the module docstring)."""
+    steps = [first_micro_batch(p, layout) for p in _scheduled_steps(w, batch, chunk_size)]
+    tokens = w.prompt_len + w.output_len
+    worst = 0.0
+    for s in range(layout.pipeline):
+        first = [stage_operators(m, layout, p, s) for p in steps]
+        kv = stage_kv_cache_bytes(m, layout, s, batch, tokens, w.kv_bytes_per_element)
+        total = weight_bytes(first[0]) + kv + max(live_bytes(ops) for ops in first)
+        worst = max(worst, total)
+    return worst
+
+
+def max_batch_size(
+    m: Model,
+    w: Workload,
+    hw: Hardware,
+    layout: Layout,
+    *,
+    reserve_fraction: float = DEFAULT_RESERVE_FRACTION,
+    chunk_size: int | None = None,
+) -> int | None:
+    """The largest batch whose serving memory fits (1 − reserve) of a device (None: not even
+    one sequence). Memory grows with the batch (KV cache, decode activations): bisection."""
+    usable = (1 - reserve_fraction) * hw.memory_bytes
+
+    def fits(batch: int) -> bool:
+        return serving_memory_bytes(m, w, layout, batch, chunk_size) <= usable
+
+    if not fits(1):
+        return None
+    one, two = (serving_memory_bytes(m, w, layout, b, chunk_size) for b in (1, 2))
+    slope = two - one
+    guess = int((usable - one) / slope) + 1 if slope > 0 else MAX_BATCH_LIMIT
+    lo, hi = 1, min(max(guess, 2), MAX_BATCH_LIMIT)  # fits(lo); find the first that does not
+    while fits(hi):
+        if hi >= MAX_BATCH_LIMIT:
+            return MAX_BATCH_LIMIT
+        lo, hi = hi, min(2 * hi, MAX_BATCH_LIMIT)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return lo

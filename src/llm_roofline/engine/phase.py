@@ -1,0 +1,102 @@
+"""A pass's operators summed into a ``Phase``: named rows, totals, the binding roof.
+
+Phase time is the sum of operator times (no overlap between operators). Rows merge every
+instance of one operator name (its layer groups) in first-appearance order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from . import roofline
+from .ops import OpCost
+from .report import OperatorRow, Phase
+from .timing import Roofs
+
+
+def build_phase(op_list: Sequence[OpCost], roofs: Roofs) -> Phase:
+    """Sum operator instances into named rows (first-appearance order) and phase totals."""
+    rows: dict[str, list[float]] = {}
+    kinds: dict[str, tuple[str, int]] = {}
+    memory_bound_s = 0.0
+    peak, bw = roofs.peak_flops_per_s, roofs.bandwidth_bytes_per_s
+    for op in op_list:
+        n = op.instances
+        ideal, expected = roofs.ideal_s(op) * n, roofs.expected_s(op) * n
+        moved = op.bytes
+        if moved / bw > op.flops / peak and moved / bw * n >= ideal:
+            memory_bound_s += ideal  # memory is the binding roof of this instance
+        acc = rows.get(op.name)
+        if acc is None:
+            acc = rows[op.name] = [0.0] * 7
+            kinds[op.name] = (op.kind, 0)
+        acc[0] += op.flops * n
+        acc[1] += op.weight_bytes * n
+        acc[2] += op.activation_bytes * n
+        acc[3] += op.kv_bytes * n
+        acc[4] += op.comm_bytes * n
+        acc[5] += ideal
+        acc[6] += expected
+        kind, count = kinds[op.name]
+        kinds[op.name] = (kind, count + n)
+    built = tuple(_row(name, kinds[name], acc, roofs) for name, acc in rows.items())
+    flops = sum(r.flops for r in built)
+    bytes_ = sum(r.bytes for r in built)
+    time_s = sum(r.time_s for r in built)
+    return Phase(
+        flops=flops,
+        bytes=bytes_,
+        arithmetic_intensity=roofline.intensity(flops, bytes_),
+        bound=roofline.bound(flops, bytes_, peak, bw),
+        time_s=time_s,
+        expected_time_s=sum(r.expected_time_s for r in built),
+        compute_time_s=flops / peak,
+        memory_time_s=bytes_ / bw,
+        memory_bound_time_fraction=min(1.0, memory_bound_s / time_s) if time_s else 0.0,
+        operators=built,
+    )
+
+
+def _row(name: str, kind_count: tuple[str, int], acc: list[float], roofs: Roofs) -> OperatorRow:
+    flops, weight, activation, kv, comm, ideal, expected = acc
+    bytes_ = weight + activation + kv
+    return OperatorRow(
+        name=name,
+        kind=kind_count[0],
+        count=kind_count[1],
+        flops=flops,
+        bytes=bytes_,
+        weight_bytes=weight,
+        activation_bytes=activation,
+        kv_bytes=kv,
+        comm_bytes=comm,
+        arithmetic_intensity=roofline.intensity(flops, bytes_),
+        bound=roofline.bound(
+            flops,
+            bytes_,
+            roofs.peak_flops_per_s,
+            roofs.bandwidth_bytes_per_s,
+            comm,
+            roofs.interconnect_bytes_per_s,
+        ),
+        time_s=ideal,
+        expected_time_s=expected,
+    )
+
+
+def phase_totals(op_list: Sequence[OpCost]) -> tuple[float, float]:
+    """(FLOPs, bytes) of a pass without building report rows (numbers or arrays)."""
+    flops = bytes_ = 0.0
+    for op in op_list:
+        flops = flops + op.flops * op.instances
+        bytes_ = bytes_ + (op.weight_bytes + op.activation_bytes + op.kv_bytes) * op.instances
+    return flops, bytes_
+
+
+def phase_times(op_list: Sequence[OpCost], roofs: Roofs) -> tuple[float, float]:
+    """(expected, ideal) seconds of a pass without building rows (numbers or arrays)."""
+    expected = ideal = 0.0
+    for op in op_list:
+        expected = expected + roofs.expected_s(op) * op.instances
+        ideal = ideal + roofs.ideal_s(op) * op.instances
+    return expected, ideal
