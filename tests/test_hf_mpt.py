@@ -17,7 +17,9 @@ from llm_roofline.catalog.hf_config import SUPPORTED_MODEL_TYPES, load_hf_config
 from llm_roofline.catalog.model_catalog import find_entry, get_model
 from llm_roofline.inputs.model import Model
 
-PRESETS = Path(__file__).resolve().parents[1] / "src" / "llm_roofline" / "catalog" / "data" / "models"
+PRESETS = (
+    Path(__file__).resolve().parents[1] / "src" / "llm_roofline" / "catalog" / "data" / "models"
+)
 
 
 def mpt_preset(name: str) -> dict[str, Any]:
@@ -126,7 +128,10 @@ def test_variant_counts(label: str, config: dict[str, Any], count: int) -> None:
 
 
 def test_variant_fields() -> None:
-    assert load(tiny(attn_config={"attn_type": "grouped_query_attention", "kv_n_heads": 2})).kv_dim == 32
+    assert (
+        load(tiny(attn_config={"attn_type": "grouped_query_attention", "kv_n_heads": 2})).kv_dim
+        == 32
+    )
     learned = load(tiny(attn_config={"alibi": False}))
     assert not learned.alibi and not learned.rotary and learned.position_embeddings == 128
     rope = load(tiny(attn_config={"alibi": False, "rope": True}))

@@ -231,6 +231,8 @@ def hardware_list_from_args(args: argparse.Namespace) -> list[tuple[str, Hardwar
 
 def add_workload_args(parser: argparse.ArgumentParser) -> None:
     """The Workload's fields as flags; defaults are the Workload's own (None: not given)."""
+    from ..inputs.workload import ACTIVATION_DTYPES
+
     group = parser.add_argument_group("workload")
     add = group.add_argument
     add("--batch", type=int_at_least(1), metavar="N", help="sequences (default 1)")
@@ -246,9 +248,9 @@ def add_workload_args(parser: argparse.ArgumentParser) -> None:
     add("--kv-dtype", type=dtype(), metavar="DTYPE", help="KV-cache dtype (bf16)")
     add(
         "--act-dtype",
-        type=dtype(("fp32", "bf16", "fp16", "fp8", "int8")),
+        type=dtype(ACTIVATION_DTYPES),
         metavar="DTYPE",
-        help="activations, and the peak the matmuls run at (bf16)",
+        help="activations, and the peak the matmuls run at (bf16; fp4 = NVFP4/MXFP4)",
     )
     add("--weight-group-size", type=int_at_least(1), metavar="N", help="int4/fp4 group (128)")
     add("--attention", choices=ATTENTION_CHOICES, help="flash (default) or eager")

@@ -9,6 +9,10 @@ from . import checks, dtypes
 ATTENTION_IMPLEMENTATIONS = ("flash", "eager")
 LOGITS_MODES = ("last", "all")
 MLA_DECODE_FORMS = ("absorbed", "naive")  # see mla.py
+# Activation dtypes: also the compute dtype whose peak the matmuls run at. fp4 is the
+# block-scaled FP4 of NVFP4/MXFP4 kernels (Blackwell, MI355X); its block scales (1 byte per
+# 16 or 32 values) are not counted in activation bytes, as fp8's per-tensor scales are not.
+ACTIVATION_DTYPES = ("fp32", "bf16", "fp16", "fp8", "int8", "fp4")
 
 
 @dataclass(frozen=True)
@@ -39,9 +43,7 @@ class Workload:
         object.__setattr__(
             self,
             "activation_dtype",
-            dtypes.normalize(
-                "activation_dtype", self.activation_dtype, ("fp32", "bf16", "fp16", "fp8", "int8")
-            ),
+            dtypes.normalize("activation_dtype", self.activation_dtype, ACTIVATION_DTYPES),
         )
         object.__setattr__(self, "kv_dtype", dtypes.normalize("kv_dtype", self.kv_dtype))
         checks.integer("weight_group_size", self.weight_group_size, minimum=1)
