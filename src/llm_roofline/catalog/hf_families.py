@@ -30,6 +30,7 @@ from .hf_fields import (
     leading_dense_layers,
     windows,
 )
+from .hf_mpt import mpt
 
 # transformers Gemma3TextConfig.__init__ defaults (the keys a nested text_config may omit).
 GEMMA3_TEXT_DEFAULTS: Mapping[str, Any] = {
@@ -392,4 +393,5 @@ FAMILIES: Mapping[str, Callable[[Fields], Kwargs]] = {
     "deepseek_v2": deepseek,
     "deepseek_v3": deepseek,
     "gpt_oss": gpt_oss,
+    "mpt": mpt,  # hf_mpt.py: ALiBi, nested attn_config, no_bias
 }

@@ -74,6 +74,24 @@ class Fields:
             raise self.error(key, f"must be a list of integers, got {value!r}")
         return value
 
+    def nested(self, key: str) -> Fields:
+        """The object under ``key`` as Fields (errors say ``key.field``); missing or null: {}."""
+        value = self.config.get(key)
+        if value is None:
+            value = {}
+        if not isinstance(value, Mapping):
+            raise self.error(key, f"must be an object, got {value!r}")
+        return Fields(value, self.origin, f"{self.prefix}{key}.")
+
+    def one_of(self, key: str, options: tuple[str, ...], default: str) -> str:
+        """A string among ``options``; missing or null takes ``default``."""
+        value = self.config.get(key)
+        if value is None:
+            return default
+        if value not in options:
+            raise self.error(key, f"= {value!r} is not supported; supported: {', '.join(options)}")
+        return str(value)
+
     def refuse(self, key: str, supported: Any, why: str) -> None:
         """Raise when ``key`` is set to anything but ``supported``: a variant not modelled."""
         value = self.config.get(key)

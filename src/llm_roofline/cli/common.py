@@ -231,6 +231,8 @@ def hardware_list_from_args(args: argparse.Namespace) -> list[tuple[str, Hardwar
 
 def add_workload_args(parser: argparse.ArgumentParser) -> None:
     """The Workload's fields as flags; defaults are the Workload's own (None: not given)."""
+    from ..inputs.dtypes import ACTIVATION_DTYPES, WEIGHT_DTYPES
+
     group = parser.add_argument_group("workload")
     add = group.add_argument
     add("--batch", type=int_at_least(1), metavar="N", help="sequences (default 1)")
@@ -242,13 +244,18 @@ def add_workload_args(parser: argparse.ArgumentParser) -> None:
         help="tokens cached at the decode step (default: the prompt length)",
     )
     add("--output-len", type=int_at_least(0), metavar="N", help="generated tokens (256)")
-    add("--weight-dtype", type=dtype(), metavar="DTYPE", help="bf16, fp16, fp8, int8, int4, ...")
+    add(
+        "--weight-dtype",
+        type=dtype(WEIGHT_DTYPES),
+        metavar="DTYPE",
+        help="bf16, fp16, fp8, int8, int4, fp4, or a block format: mxfp4, nvfp4, q8_0, q4_0",
+    )
     add("--kv-dtype", type=dtype(), metavar="DTYPE", help="KV-cache dtype (bf16)")
     add(
         "--act-dtype",
-        type=dtype(("fp32", "bf16", "fp16", "fp8", "int8")),
+        type=dtype(ACTIVATION_DTYPES),
         metavar="DTYPE",
-        help="activations, and the peak the matmuls run at (bf16)",
+        help="activations, and the peak the matmuls run at (bf16; fp4 = NVFP4/MXFP4)",
     )
     add("--weight-group-size", type=int_at_least(1), metavar="N", help="int4/fp4 group (128)")
     add("--attention", choices=ATTENTION_CHOICES, help="flash (default) or eager")

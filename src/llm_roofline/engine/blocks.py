@@ -47,7 +47,7 @@ def attention_block(m: Model, p: Pass, window: int | None) -> list[OpCost]:
     ]
     if m.qk_norm:
         block.append(ops.qk_norm(m, p))
-    if not m.position_embeddings and not m.alibi:  # learned positions and ALiBi: no RoPE
+    if m.rotary:  # learned absolute positions and ALiBi have no RoPE
         block.append(ops.rotary_emb(m, p))
     block += attention_ops(m, p, window)
     block.append(ops.linear("o_proj", p, t, m.q_dim, d, bias=m.o_bias))

@@ -33,6 +33,7 @@ BLOCK_FORMATS: dict[str, tuple[float, int, float]] = {
     "q8_0": (1.0, 32, 2.0),
     "q4_0": (0.5, 32, 2.0),
 }
+BLOCK_ELEMENTS = {"mxfp4": "fp4", "nvfp4": "fp4", "q8_0": "int8", "q4_0": "int4"}
 WEIGHT_DTYPES: tuple[str, ...] = (*STORAGE_DTYPES, *BLOCK_FORMATS)
 
 # Group-wise scales of int4/fp4 weights (GPTQ/AWQ-style): one scale of this many bytes per
@@ -70,6 +71,8 @@ def normalize(field: str, name: str, options: tuple[str, ...] = STORAGE_DTYPES) 
     key = name.strip().lower().replace("-", "").replace(" ", "")
     if key not in options and key.replace("_", "") in ALIASES:
         key = key.replace("_", "")
+    if key not in options and key in BLOCK_FORMATS:  # as activations or KV: its element type
+        key = BLOCK_ELEMENTS[key]
     key = ALIASES.get(key, key)
     if key not in options:
         raise ValueError(f"{field} must be one of {', '.join(options)}; got {name!r}")

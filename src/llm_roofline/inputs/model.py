@@ -3,6 +3,10 @@
 Conventions: parameter counts are element counts of every stored tensor (weights, biases,
 norm scales, learned positions), matching ``sum(p.numel())`` of the Hugging Face model.
 Tied embeddings count once. Per-layer formulas carry their shapes.
+
+Positions: a model has exactly one of rotary embeddings (the default), a learned absolute
+position table (``position_embeddings`` rows: GPT-2, OPT) or ALiBi (``alibi``: MPT), whose
+per-head linear bias is added to the scores inside the attention kernel and stores nothing.
 """
 
 from __future__ import annotations
@@ -100,6 +104,7 @@ class Model:
     intermediate_size: int
     gated_mlp: bool = True  # SwiGLU/GeGLU: gate, up, down; plain: up (fc1), down (fc2)
     norm: str = "rmsnorm"  # rmsnorm: a scale of d; layernorm: scale and bias, 2·d
+    layernorm_bias: bool = True  # False: LayerNorm with a scale only, d (MPT's no_bias)
     norms_per_layer: int = 2  # Gemma-2/3: 4 (pre and post norms); Falcon-7B, Phi-2: 1
     parallel_attention: bool = False  # attention and MLP read the same input (Phi-2, Falcon)
     qkv_bias: bool = False
@@ -107,10 +112,10 @@ class Model:
     mlp_bias: bool = False
     qk_norm: bool = False  # per-head RMSNorm on q and k (Qwen3, Gemma-3): 2·head_dim
     attention_sinks: bool = False  # gpt-oss: one learned sink logit per query head
-    alibi: bool = False  # ALiBi position biases (MPT, BLOOM): no rotary, no learned positions
     tie_word_embeddings: bool = False
     lm_head_bias: bool = False
     position_embeddings: int = 0  # rows of a learned absolute position table (GPT-2, OPT)
+    alibi: bool = False  # ALiBi (MPT): a bias per (query, key) pair and head; no RoPE, no table
     max_position_embeddings: int | None = None
     sliding_window: int | None = None
     sliding_window_layers: tuple[int, ...] = ()
@@ -146,11 +151,13 @@ class Model:
             "mlp_bias",
             "qk_norm",
             "attention_sinks",
-            "alibi",
             "tie_word_embeddings",
             "lm_head_bias",
+            "layernorm_bias",
+            "alibi",
         ):
             checks.boolean(name, getattr(self, name))
+        self._check_norm_and_positions()
         if self.max_position_embeddings is not None:
             checks.integer("max_position_embeddings", self.max_position_embeddings, minimum=1)
         if self.sliding_window is not None:
@@ -168,6 +175,20 @@ class Model:
                 f"moe.first_dense_layers ({self.moe.first_dense_layers}) exceeds "
                 f"num_layers ({self.num_layers})"
             )
+
+    def _check_norm_and_positions(self) -> None:
+        if not self.layernorm_bias and self.norm != "layernorm":
+            raise ValueError(
+                "layernorm_bias=False needs norm='layernorm' (RMSNorm has no bias), "
+                f"got norm={self.norm!r}"
+            )
+        if self.alibi and self.position_embeddings:
+            raise ValueError(
+                "alibi models have no learned position table: position_embeddings must be 0 "
+                f"with alibi=True, got {self.position_embeddings}"
+            )
+        if self.alibi and self.mla is not None:
+            raise ValueError("alibi=True with mla: MLA attention carries rotary keys, not ALiBi")
 
     # ---- layer structure -------------------------------------------------------------
     def layer_is_moe(self, layer: int) -> bool:
@@ -214,11 +235,17 @@ class Model:
         """Width of each of K and V: num_key_value_heads · head_dim (GQA/MQA)."""
         return self.num_key_value_heads * self.head_dim
 
+    @property
+    def rotary(self) -> bool:
+        """Whether q and k get rotary embeddings: not with learned positions, not with ALiBi."""
+        return not self.position_embeddings and not self.alibi
+
     # ---- parameter counts ------------------------------------------------------------
     @property
     def norm_params(self) -> int:
-        """One norm over d: RMSNorm a scale (d), LayerNorm a scale and a bias (2·d)."""
-        return self.hidden_size * (2 if self.norm == "layernorm" else 1)
+        """One norm over d: RMSNorm a scale (d), LayerNorm a scale and a bias (2·d; d without)."""
+        with_bias = self.norm == "layernorm" and self.layernorm_bias
+        return self.hidden_size * (2 if with_bias else 1)
 
     @property
     def attention_params_per_layer(self) -> int:

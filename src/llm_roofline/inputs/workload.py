@@ -9,6 +9,9 @@ from . import checks, dtypes
 ATTENTION_IMPLEMENTATIONS = ("flash", "eager")
 LOGITS_MODES = ("last", "all")
 MLA_DECODE_FORMS = ("absorbed", "naive")  # see mla.py
+# Activation dtypes: also the compute dtype whose peak the matmuls run at. fp4 is the
+# block-scaled FP4 of NVFP4/MXFP4 kernels (Blackwell, MI355X); its block scales (1 byte per
+# 16 or 32 values) are not counted in activation bytes, as fp8's per-tensor scales are not.
 
 
 @dataclass(frozen=True)

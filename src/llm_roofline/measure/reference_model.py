@@ -29,6 +29,7 @@ def check_supported(m: Model) -> None:
         "norms_per_layer != 2": m.norms_per_layer != 2,
         "parallel attention": m.parallel_attention,
         "learned position embeddings": bool(m.position_embeddings),
+        "ALiBi": m.alibi,
         "sliding window": m.sliding_window is not None,
         "attention sinks": m.attention_sinks,
         "o_proj/MLP/lm_head biases": m.o_bias or m.mlp_bias or m.lm_head_bias,

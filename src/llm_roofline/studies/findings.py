@@ -241,7 +241,7 @@ def prefill_finding(
         f"TTFT {format_seconds(metrics.ttft_s)} is set by its FLOPs at "
         f"{metrics.mfu['prefill']:.0%} MFU"
     )
-    if "fp8" not in hw.peak_flops_per_s or w.activation_dtype in ("fp8", "int8"):
+    if "fp8" not in hw.peak_flops_per_s or w.activation_dtype in ("fp8", "int8", "fp4"):
         return line
     try:
         fp8 = analyze(m, hw, replace(w, activation_dtype="fp8"), layout)
