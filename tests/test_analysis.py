@@ -209,7 +209,7 @@ def test_report_round_trips_through_json() -> None:
     report = analyze(mixtral_8x7b(), a100(), Workload(batch_size=8))
     assert Report.from_json(report.to_json()) == report
     data = report.to_dict()
-    assert next(iter(data)) == "schema" and data["schema"] == "llm-roofline/report/v1"
+    assert next(iter(data)) == "schema" and data["schema"] == "llm-roofline/report/v2"
     assert set(data["metrics"]) >= {
         "ttft_s",
         "tpot_s",

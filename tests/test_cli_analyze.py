@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import MISSING, fields
+from dataclasses import MISSING, fields, replace
 from pathlib import Path
 
 import pytest
@@ -78,7 +78,7 @@ def test_json_is_the_report_document(capsys: Capture) -> None:
     captured = capsys.readouterr()
     data = json.loads(captured.out)
     assert captured.err == ""
-    assert data["schema"] == "llm-roofline/report/v1"
+    assert data["schema"] == "llm-roofline/report/v2"
     names = {f.name for f in fields(Report)}
     required = {f.name for f in fields(Report) if f.default is MISSING}
     assert required | {"schema", "warnings"} <= set(data) <= names
@@ -88,7 +88,8 @@ def test_json_is_the_report_document(capsys: Capture) -> None:
         for row in data["phases"][phase]["operators"]:
             assert set(row) == {f.name for f in fields(OperatorRow)}
     report = Report.from_dict(data)
-    assert report == analyze(
+    assert len(report.findings) >= 3 and report.findings[0].startswith("decode is memory-bound")
+    assert replace(report, findings=()) == analyze(
         get_model("llama-2-7b"),
         get_hardware("a100-sxm-80gb"),
         Workload(batch_size=4, prompt_len=512, output_len=64, kv_dtype="fp8"),
@@ -236,7 +237,7 @@ def test_subprocess_json_without_matplotlib() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert Report.from_json(result.stdout).schema == "llm-roofline/report/v1"
+    assert Report.from_json(result.stdout).schema == "llm-roofline/report/v2"
 
 
 def test_subprocess_help_does_not_import_matplotlib() -> None:

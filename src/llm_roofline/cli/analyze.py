@@ -78,6 +78,14 @@ def run(args: argparse.Namespace) -> int:
     workload = workload_from_args(args)
     parallelism = parallelism_from_args(args)
     report = analyze(model, hardware, workload, parallelism)
+    if not args.no_findings and args.format != "csv":
+        from dataclasses import replace
+
+        from ..studies.findings import findings
+
+        report = replace(
+            report, findings=tuple(findings(model, hardware, workload, report, parallelism))
+        )
     warn(report.warnings)
     if args.format == "json":
         print(report.to_json())
@@ -88,11 +96,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         from ..render.table import report_table
 
-        lines: list[str] = []
-        if not args.no_findings and parallelism is None:  # findings are single-device
-            from ..studies.findings import findings
-
-            lines = findings(model, hardware, workload, report)
+        lines = list(report.findings)
         print(report_table(report, lines, per_operator=args.per_operator, show_warnings=False))
     if args.plot:
         from .plot import draw

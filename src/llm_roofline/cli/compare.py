@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import add_hardware_args, add_model_args, add_workload_args, warn
+from .common import (
+    add_hardware_args,
+    add_model_args,
+    add_parallelism_args,
+    add_workload_args,
+    warn,
+)
 
 EXAMPLE = """examples:
   llm-roofline compare --hardware h100-sxm,a100-sxm-80gb,mi300x
@@ -25,6 +31,7 @@ def add_parser(sub: Any) -> None:
     add_model_args(p, multiple=True)
     add_hardware_args(p, multiple=True)
     add_workload_args(p)
+    add_parallelism_args(p)
     p.add_argument(
         "--format", choices=("table", "json"), default="table", help="table, or a JSON list"
     )
@@ -36,10 +43,16 @@ def run(args: argparse.Namespace) -> int:
 
     from ..engine.analyze import analyze
     from ..render.compare import compare_table
-    from .common import hardware_list_from_args, models_from_args, workload_from_args
+    from .common import (
+        hardware_list_from_args,
+        models_from_args,
+        parallelism_from_args,
+        workload_from_args,
+    )
 
     models, devices = models_from_args(args), hardware_list_from_args(args)
     workload = workload_from_args(args)
+    layout = parallelism_from_args(args)
     columns = []
     for model_name, model in models:
         for device_name, hardware in devices:
@@ -47,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
                 heading = f"{model_name} @ {device_name}"
             else:
                 heading = model_name if len(models) > 1 else device_name
-            report = analyze(model, hardware, workload)
+            report = analyze(model, hardware, workload, layout)
             warn(f"{heading}: {line}" for line in report.warnings)
             columns.append((heading, report))
     if args.format == "json":

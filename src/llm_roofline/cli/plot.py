@@ -6,7 +6,14 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .common import add_hardware_args, add_model_args, add_workload_args, plot_file, warn
+from .common import (
+    add_hardware_args,
+    add_model_args,
+    add_parallelism_args,
+    add_workload_args,
+    plot_file,
+    warn,
+)
 
 if TYPE_CHECKING:
     from ..engine.report import Report
@@ -29,6 +36,7 @@ def add_parser(sub: Any) -> None:
     add_model_args(p)
     add_hardware_args(p)
     add_workload_args(p)
+    add_parallelism_args(p)
     p.add_argument(
         "--out", required=True, type=plot_file, metavar="FILE", help="output file, .png or .svg"
     )
@@ -50,10 +58,15 @@ def draw(report: Report, path: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..engine.analyze import analyze
     from ..render.text import verdicts
-    from .common import hardware_from_args, model_from_args, workload_from_args
+    from .common import (
+        hardware_from_args,
+        model_from_args,
+        parallelism_from_args,
+        workload_from_args,
+    )
 
     model, hardware = model_from_args(args), hardware_from_args(args)
-    report = analyze(model, hardware, workload_from_args(args))
+    report = analyze(model, hardware, workload_from_args(args), parallelism_from_args(args))
     warn(report.warnings)
     draw(report, args.out)
     print("\n".join(verdicts(report)))

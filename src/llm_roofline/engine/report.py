@@ -1,4 +1,4 @@
-"""The analysis result: one serializable ``Report`` (JSON schema ``llm-roofline/report/v1``).
+"""The analysis result: one serializable ``Report`` (JSON schema ``llm-roofline/report/v2``).
 
 Every presentation (table, JSON, CSV, plot, web page) reads a Report and computes nothing
 of its own. ``Report.from_dict(report.to_dict()) == report`` holds (tested); the JSON is a
@@ -11,7 +11,7 @@ import json
 from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
-SCHEMA = "llm-roofline/report/v1"
+SCHEMA = "llm-roofline/report/v2"
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ class Request:
     decode steps; total_s = TTFT + Σ TPOT as serving benchmarks count latency."""
 
     prefill_s: float
+    decode_steps: int  # output_len − 1: the prefill yields the first token
     decode_s: float
     total_s: float
     ideal_total_s: float
@@ -134,7 +135,8 @@ class Report:
     metrics: Metrics
     warnings: tuple[str, ...] = ()
     schema: str = SCHEMA
-    parallelism: ParallelismSummary | None = None  # optional within v1: multi-device runs
+    parallelism: ParallelismSummary | None = None  # present when a layout was given
+    findings: tuple[str, ...] = ()  # plain-English lines (studies/findings.py), when asked
 
     @property
     def prefill(self) -> Phase:
@@ -163,13 +165,14 @@ class Report:
         metrics["memory"] = _build(Memory, metrics["memory"], "metrics.memory")
         metrics["request"] = _build(Request, metrics["request"], "metrics.request")
         phases = {name: _phase(name, phase) for name, phase in data["phases"].items()}
-        nested = ("phases", "metrics", "warnings", "parallelism")
+        nested = ("phases", "metrics", "warnings", "parallelism", "findings")
         return cls(
             **{k: v for k, v in data.items() if k not in nested},
             phases=phases,
             metrics=Metrics(**metrics),
             warnings=tuple(data.get("warnings", ())),
             parallelism=_parallelism(data.get("parallelism")),
+            findings=tuple(data.get("findings", ())),
         )
 
     @classmethod

@@ -157,6 +157,7 @@ def request_times(
     total = prefill_s + decode_s
     return Request(
         prefill_s=prefill_s,
+        decode_steps=max(n - 1, 0),
         decode_s=decode_s,
         total_s=total,
         ideal_total_s=ideal_prefill_s + ideal_decode_s,

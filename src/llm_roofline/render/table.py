@@ -88,11 +88,12 @@ def metrics_lines(report: Report) -> list[str]:
         f"{name} {percent(m.mfu[name])} / {percent(m.mbu[name])}" for name in report.phases
     )
     items = [
-        ("TTFT", f"{seconds(m.ttft_s)}  ({count(m.prefill_tokens_per_s)} prompt tokens/s)"),
+        ("TTFT", f"{seconds(m.ttft_s)}  ({count(w['batch_size'])} prompts prefilled together; "
+                 f"{count(m.prefill_tokens_per_s)} prompt tokens/s)"),
         ("TPOT", f"{seconds(m.tpot_s)}  ({count(m.tokens_per_s)} tokens/s at batch "
                  f"{count(w['batch_size'])})"),
         ("request", f"{seconds(req.total_s)} = prefill {seconds(req.prefill_s)} + "
-                    f"{count(w['output_len'])} steps {seconds(req.decode_s)} "
+                    f"{count(req.decode_steps)} steps {seconds(req.decode_s)} "
                     f"(ideal {seconds(req.ideal_total_s)}); "
                     f"{count(req.output_tokens_per_s)} output tokens/s"),
         ("MFU / MBU", util),
