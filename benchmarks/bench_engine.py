@@ -1,64 +1,103 @@
-"""In-process speed of the engine: one full analysis, and its parts.
+"""In-process speed of the engine for configurations never seen before, beside llm-analysis.
 
-Run: .venv/bin/python benchmarks/bench_engine.py
-Prints the median and best time per call over several rounds (no file I/O is timed: the
-model and device are built first). Operator lists are memoized per (model, pass), so a
-repeated call reuses them; the "new prompt each call" case defeats that and shows the cost
-of a configuration never seen before.
+Run: .venv/bin/python benchmarks/bench_engine.py [--rounds 5] [--calls 40]
+(llm-analysis 0.2.2 is timed in its own venv, benchmarks/.peer-venv, made by
+benchmarks/peer_venv.sh; without it only our figures are printed.)
+
+Every call analyzes a workload no earlier call used (a new batch and prompt length), so
+nothing memoized helps. Printed per call, median and best of the rounds:
+- full ``analyze()``: both phases with operator rows, critical batch and prompt, the
+  request sum, memory (what llm-analysis's ``inference`` computes, and more);
+- the phase totals alone (FLOPs, bytes and times of both passes, no rows);
+- multi-device: the same on ``--tp 4`` (one engine for any layout).
+Rounds of ours and of llm-analysis alternate on the same workloads.
 """
 
 from __future__ import annotations
 
-import itertools
+import argparse
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from llm_roofline import Workload, analyze
-from llm_roofline.catalog.hardware_catalog import get_hardware
-from llm_roofline.catalog.model_catalog import get_model
-from llm_roofline.engine.phase import build_phase, prefill_pass
-from llm_roofline.engine.sharding import forward_operators
-from llm_roofline.engine.timing import Roofs
+sys.path.insert(0, str(Path(__file__).parent))
 
-LLAMA3_8B = get_model("llama-3.1-8b")  # presets are read here, before any timing
-MIXTRAL = get_model("mixtral-8x7b")
+from peer import PeerError, fresh_workloads, interleaved_per_call_s  # noqa: E402
+
+from llm_roofline import Layout, Workload, analyze  # noqa: E402
+from llm_roofline.catalog.hardware_catalog import get_hardware  # noqa: E402
+from llm_roofline.catalog.model_catalog import get_model  # noqa: E402
+from llm_roofline.engine.ops import decode_pass, prefill_pass  # noqa: E402
+from llm_roofline.engine.phase import phase_times, phase_totals  # noqa: E402
+from llm_roofline.engine.sharding import ONE_DEVICE, stage_operators  # noqa: E402
+from llm_roofline.engine.timing import Roofs  # noqa: E402
+from llm_roofline.inputs.hardware import Hardware  # noqa: E402
+from llm_roofline.inputs.model import Model  # noqa: E402
+
 H100 = get_hardware("h100-sxm")
-WORKLOAD = Workload(batch_size=1, prompt_len=2048, output_len=256)
+MODELS = {"Llama-3.1-8B": get_model("llama-3.1-8b"), "Mixtral-8x7B": get_model("mixtral-8x7b")}
 
 
-def per_call_s(fn: Callable[[], object], rounds: int = 7, calls: int = 200) -> tuple[float, float]:
+def per_call_s(
+    fn: Callable[[Workload], object], rounds: int, calls: int, offset: int
+) -> tuple[float, float]:
+    """Median and best per-call seconds, each call on a fresh workload."""
     samples = []
-    for _ in range(rounds):
+    for r in range(rounds):
+        workloads = fresh_workloads(calls)[offset + r * calls : offset + (r + 1) * calls]
+        workloads = workloads or fresh_workloads((r + 1) * calls + offset)[-calls:]
         start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        samples.append((time.perf_counter() - start) / calls)
+        for w in workloads:
+            fn(w)
+        samples.append((time.perf_counter() - start) / len(workloads))
     return statistics.median(samples), min(samples)
 
 
-def main() -> None:
-    roofs = Roofs.of(H100, "bf16")
-    prompts = itertools.count(1000)  # a new prompt length per call: nothing is memoized
+def phase_totals_only(m: Model, hw: Hardware) -> Callable[[Workload], object]:
+    def run(w: Workload) -> object:
+        roofs = Roofs.of(hw, w.activation_dtype)
+        out = []
+        for p in (prefill_pass(w), decode_pass(w)):
+            ops = stage_operators(m, ONE_DEVICE, p)
+            out.append((phase_totals(ops), phase_times(ops, roofs)))
+        return out
 
-    def cold() -> object:
-        return analyze(LLAMA3_8B, H100, Workload(prompt_len=next(prompts), output_len=256))
+    return run
 
-    cases = {
-        "analyze(Llama-3.1-8B, H100, b1 p2048 o256)": lambda: analyze(LLAMA3_8B, H100, WORKLOAD),
-        "analyze(Llama-3.1-8B, H100), a new prompt each call": cold,
-        "analyze(Mixtral-8x7B, H100, b32)": lambda: analyze(MIXTRAL, H100, Workload(batch_size=32)),
-        "  one pass's operator list (not memoized)": lambda: forward_operators.__wrapped__(
-            LLAMA3_8B, prefill_pass(WORKLOAD)
-        ),
-        "  one phase (operators + rows)": lambda: build_phase(
-            forward_operators(LLAMA3_8B, prefill_pass(WORKLOAD)), roofs
-        ),
-    }
-    for name, fn in cases.items():
-        median, best = per_call_s(fn)
-        print(f"{name:48s} median {median * 1e3:7.3f} ms   best {best * 1e3:7.3f} ms")
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--calls", type=int, default=40)
+    args = parser.parse_args()
+    print(f"{'per call, fresh configurations':48s} {'median':>10s} {'best':>10s}")
+    for offset, (name, m) in enumerate(MODELS.items()):
+        cases: dict[str, Callable[[Workload], object]] = {
+            f"analyze({name}, H100)": lambda w, m=m: analyze(m, H100, w),
+            f"  phase totals only ({name})": phase_totals_only(m, H100),
+            f"analyze({name}, 4x H100, tp 4)": lambda w, m=m: analyze(
+                m, H100, w, Layout(tensor=4)
+            ),
+        }
+        for label, fn in cases.items():
+            median, best = per_call_s(fn, args.rounds, args.calls, 5000 * offset)
+            print(f"{label:48s} {median * 1e3:8.3f} ms {best * 1e3:8.3f} ms")
+        try:
+            ours, theirs = interleaved_per_call_s(
+                lambda w, m=m: analyze(m, H100, w), m, H100, rounds=args.rounds, calls=args.calls
+            )
+        except PeerError as exc:
+            print(f"  llm-analysis not timed: {exc}")
+            continue
+        print(
+            f"  interleaved: ours {statistics.median(ours) * 1e3:.3f} ms, llm-analysis "
+            f"{statistics.median(theirs) * 1e3:.3f} ms per call: ours is "
+            f"{statistics.median(theirs) / statistics.median(ours):.2f}x as fast"
+        )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -25,6 +25,7 @@ from .sharding import micro_batch_sizes, stage_operators
 from .timing import Roofs
 
 SEARCH_LIMIT = 1 << 24  # batch sizes and prompt lengths are searched up to this
+MOE_AFFINE_BATCH = 4096  # by here a batch touches every expert of any catalog MoE
 
 
 def device_totals(m: Model, layout: Layout, p: Pass, roofs: Roofs) -> tuple[float, float]:
@@ -109,8 +110,17 @@ def critical_batch_size(
     if slope > 0:
         guess = _ceil_positive((ridge * (b1 - db) - (f1 - df)) / slope)
         found = smallest_integer(compute_bound, guess)
-    else:  # MoE: the marginal sequence gets cheaper once every expert is touched
-        found = smallest_integer(compute_bound, 1) if compute_bound(SEARCH_LIMIT) else None
+    elif compute_bound(SEARCH_LIMIT):
+        # MoE: the marginal sequence gets cheaper once every expert is touched; from there
+        # the step is affine again, so two large batches give the guess.
+        (fa, ba), (fb, bb) = totals(MOE_AFFINE_BATCH), totals(2 * MOE_AFFINE_BATCH)
+        dfa, dba = (fb - fa) / MOE_AFFINE_BATCH, (bb - ba) / MOE_AFFINE_BATCH
+        far = dfa - ridge * dba
+        intercept = (fa - dfa * MOE_AFFINE_BATCH) - ridge * (ba - dba * MOE_AFFINE_BATCH)
+        guess = _ceil_positive(-intercept / far) if far > 0 else 1
+        found = smallest_integer(compute_bound, guess)
+    else:
+        found = None
     if found is not None:
         return found, f"decode turns compute-bound{where} at batch {found}"
     return None, (
