@@ -24,17 +24,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from peer import PeerError, fresh_workloads, interleaved_per_call_s  # noqa: E402
+from peer import PeerError, fresh_workloads, interleaved_per_call_s
 
-from llm_roofline import Layout, Workload, analyze  # noqa: E402
-from llm_roofline.catalog.hardware_catalog import get_hardware  # noqa: E402
-from llm_roofline.catalog.model_catalog import get_model  # noqa: E402
-from llm_roofline.engine.ops import decode_pass, prefill_pass  # noqa: E402
-from llm_roofline.engine.phase import phase_times, phase_totals  # noqa: E402
-from llm_roofline.engine.sharding import ONE_DEVICE, stage_operators  # noqa: E402
-from llm_roofline.engine.timing import Roofs  # noqa: E402
-from llm_roofline.inputs.hardware import Hardware  # noqa: E402
-from llm_roofline.inputs.model import Model  # noqa: E402
+from llm_roofline import Layout, Workload, analyze
+from llm_roofline.catalog.hardware_catalog import get_hardware
+from llm_roofline.catalog.model_catalog import get_model
+from llm_roofline.engine.ops import decode_pass, prefill_pass
+from llm_roofline.engine.phase import phase_times, phase_totals
+from llm_roofline.engine.sharding import ONE_DEVICE, stage_operators
+from llm_roofline.engine.timing import Roofs
+from llm_roofline.inputs.hardware import Hardware
+from llm_roofline.inputs.model import Model
 
 H100 = get_hardware("h100-sxm")
 MODELS = {"Llama-3.1-8B": get_model("llama-3.1-8b"), "Mixtral-8x7B": get_model("mixtral-8x7b")}
@@ -77,9 +77,7 @@ def main() -> int:
         cases: dict[str, Callable[[Workload], object]] = {
             f"analyze({name}, H100)": lambda w, m=m: analyze(m, H100, w),
             f"  phase totals only ({name})": phase_totals_only(m, H100),
-            f"analyze({name}, 4x H100, tp 4)": lambda w, m=m: analyze(
-                m, H100, w, Layout(tensor=4)
-            ),
+            f"analyze({name}, 4x H100, tp 4)": lambda w, m=m: analyze(m, H100, w, Layout(tensor=4)),
         }
         for label, fn in cases.items():
             median, best = per_call_s(fn, args.rounds, args.calls, 5000 * offset)
