@@ -301,12 +301,13 @@ def _message(exc: BaseException) -> str:
 
 
 def add_parallelism_args(parser: argparse.ArgumentParser) -> None:
-    """--tp, --pp, --ep, --micro-batches (reusable by other commands)."""
+    """--tp, --pp, --ep, --dp, --micro-batches (reusable by other commands)."""
     group = parser.add_argument_group("parallelism (docs/PARALLELISM.md)")
     add = group.add_argument
     add("--tp", type=int_at_least(1), default=1, metavar="N", help="tensor-parallel degree (1)")
     add("--pp", type=int_at_least(1), default=1, metavar="N", help="pipeline stages (1)")
     add("--ep", type=int_at_least(1), default=1, metavar="N", help="expert-parallel degree (1)")
+    add("--dp", type=int_at_least(1), default=1, metavar="N", help="data-parallel replicas (1)")
     add(
         "--micro-batches",
         type=int_at_least(1),
@@ -320,12 +321,17 @@ def parallelism_from_args(args: argparse.Namespace) -> Parallelism | None:
     """None for one device (the exact single-device analysis), else the layout."""
     from ..inputs.layout import Parallelism
 
-    degrees = (args.tp, args.pp, args.ep, args.micro_batches)
-    if degrees == (1, 1, 1, 1):
+    data = getattr(args, "dp", 1)
+    degrees = (args.tp, args.pp, args.ep, data, args.micro_batches)
+    if degrees == (1, 1, 1, 1, 1):
         return None
     try:
         return Parallelism(
-            tensor=args.tp, pipeline=args.pp, expert=args.ep, micro_batches=args.micro_batches
+            tensor=args.tp,
+            pipeline=args.pp,
+            expert=args.ep,
+            data=data,
+            micro_batches=args.micro_batches,
         )
     except (ValueError, TypeError) as exc:
         raise UsageError(f"parallelism: {exc}") from None
