@@ -14,29 +14,19 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
-from fastapi.testclient import TestClient  # noqa: E402  # after the skip: an optional extra
+from fastapi.testclient import TestClient  # after the skip: an optional extra
 
-from llm_roofline import Layout, Workload, analyze  # noqa: E402
-from llm_roofline.catalog.hardware_catalog import get_hardware  # noqa: E402
-from llm_roofline.catalog.model_catalog import get_model  # noqa: E402
-from llm_roofline.cli import main  # noqa: E402
-from llm_roofline.serve.app import create_app  # noqa: E402
-from llm_roofline.serve.schemas import MAX_BODY_BYTES  # noqa: E402
-from llm_roofline.studies.findings import findings  # noqa: E402
-from llm_roofline.studies.serving import serving_curve  # noqa: E402
+from conftest import TINY_HF_CONFIG as TINY_CONFIG
+from conftest import TINY_HF_PARAMETERS
+from llm_roofline import Layout, Workload, analyze
+from llm_roofline.catalog.hardware_catalog import get_hardware
+from llm_roofline.catalog.model_catalog import get_model
+from llm_roofline.cli import main
+from llm_roofline.serve.app import create_app
+from llm_roofline.serve.schemas import MAX_BODY_BYTES
+from llm_roofline.studies.findings import findings
+from llm_roofline.studies.serving import serving_curve
 
-TINY_CONFIG = {  # a 2-layer Llama shape, small enough to count by hand
-    "model_type": "llama",
-    "_name_or_path": "tiny-llama",
-    "vocab_size": 1000,
-    "hidden_size": 64,
-    "num_hidden_layers": 2,
-    "num_attention_heads": 4,
-    "num_key_value_heads": 2,
-    "intermediate_size": 256,
-    "tie_word_embeddings": False,
-    "auto_map": {"AutoModel": "evil.Model"},  # code a config names is never imported
-}
 DEVICE = {  # a device file's object, human units allowed as in a file
     "name": "Test GPU",
     "peak_flops_per_s": {"bf16": "100T"},
@@ -104,10 +94,7 @@ def test_uploaded_config_and_device_file_are_read_as_data(client: TestClient) ->
     status, data = post(client, "/api/analyze", body)
     assert status == 200
     assert data["model"]["name"] == "tiny-llama" and data["model"]["layers"] == 2
-    # Parameters by hand: embeddings and lm_head 2·1000·64; per layer q,o 2·64·64, k,v
-    # 2·64·32 (2 KV heads × 16), MLP 3·64·256, two norms 2·64; the final norm 64.
-    per_layer = 2 * 64 * 64 + 2 * 64 * 32 + 3 * 64 * 256 + 2 * 64
-    assert data["model"]["parameters"] == 2 * 1000 * 64 + 2 * per_layer + 64
+    assert data["model"]["parameters"] == TINY_HF_PARAMETERS
     assert data["hardware"]["name"] == "Test GPU"
     assert data["hardware"]["bandwidth_bytes_per_s"] == 1e12
     assert data["hardware"]["memory_bytes"] == 16e9
@@ -115,7 +102,11 @@ def test_uploaded_config_and_device_file_are_read_as_data(client: TestClient) ->
 
 
 def test_page_document_holds_one_report_and_findings_per_device(client: TestClient) -> None:
-    body = {"model": "llama-3.1-8b", "hardware": ["h100-sxm", "h200"], "workload": {"batch_size": 4}}
+    body = {
+        "model": "llama-3.1-8b",
+        "hardware": ["h100-sxm", "h200"],
+        "workload": {"batch_size": 4},
+    }
     status, data = post(client, "/api/page", body)
     assert status == 200
     model, w = get_model("llama-3.1-8b"), Workload(batch_size=4)
@@ -171,7 +162,11 @@ def test_serve_curve_with_a_draft_model(client: TestClient) -> None:
     body = {"model": "llama-3.1-8b", "hardware": "h100-sxm", "batch_sizes": [1, 4]}
     spec = {"draft_model": "llama-3.2-1b", "spec_k": 4, "spec_alpha": 0.8}
     status, data = post(client, "/api/serve-curve", {**body, **spec})
-    assert status == 200 and data["speculative"] == {"draft": "meta-llama/Llama-3.2-1B", "k": 4, "alpha": 0.8}
+    assert status == 200 and data["speculative"] == {
+        "draft": "meta-llama/Llama-3.2-1B",
+        "k": 4,
+        "alpha": 0.8,
+    }
     curve = serving_curve(get_model("llama-3.1-8b"), get_hardware("h100-sxm"), Workload(), [1, 4])
     assert [p["tpot_s"] for p in data["points"]] == [p.tpot_s for p in curve.points]
 
@@ -189,9 +184,18 @@ def test_catalog_listings(client: TestClient) -> None:
 def test_options_name_the_defaults_and_choices(client: TestClient) -> None:
     data = client.get("/api/options").json()
     assert data["workload"]["batch_size"] == 1 and data["workload"]["prompt_len"] == 2048
-    assert data["layout"] == {"tensor": 1, "pipeline": 1, "expert": 1, "data": 1, "micro_batches": 1}
+    assert data["layout"] == {
+        "tensor": 1,
+        "pipeline": 1,
+        "expert": 1,
+        "data": 1,
+        "micro_batches": 1,
+    }
     assert data["choices"]["attention"] == ["flash", "eager"]
-    assert "int4" in data["choices"]["weight_dtype"] and "int4" not in data["choices"]["activation_dtype"]
+    assert (
+        "int4" in data["choices"]["weight_dtype"]
+        and "int4" not in data["choices"]["activation_dtype"]
+    )
     assert data["engines"] == ([] if "engine" not in data["workload"] else data["engines"])
 
 
@@ -215,14 +219,26 @@ OK = {"model": "llama-3.1-8b", "hardware": "h100-sxm"}
 @pytest.mark.parametrize(
     ("body", "field", "needle"),
     [
-        ({**OK, "workload": {"batch_size": 0}}, "workload.batch_size", "batch_size must be >= 1, got 0"),
+        (
+            {**OK, "workload": {"batch_size": 0}},
+            "workload.batch_size",
+            "batch_size must be >= 1, got 0",
+        ),
         ({**OK, "workload": {"batch_size": "8"}}, "workload.batch_size", "valid integer, got '8'"),
         ({**OK, "workload": {"batch_size": True}}, "workload.batch_size", "valid integer"),
-        ({**OK, "workload": {"batch_size": 1 << 17}}, "workload.batch_size", "less than or equal to 65536"),
+        (
+            {**OK, "workload": {"batch_size": 1 << 17}},
+            "workload.batch_size",
+            "less than or equal to 65536",
+        ),
         ({**OK, "workload": {"kv_dtype": "fp7"}}, "workload.kv_dtype", "got 'fp7'"),
         ({**OK, "workload": {"attention": "sparse"}}, "workload.attention", "sparse"),
         ({**OK, "workload": {"nope": 1}}, "workload.nope", "extra inputs"),
-        ({**OK, "layout": {"tensor": 3}}, "layout.tensor", "tensor (3) must divide num_attention_heads (32)"),
+        (
+            {**OK, "layout": {"tensor": 3}},
+            "layout.tensor",
+            "tensor (3) must divide num_attention_heads (32)",
+        ),
         ({**OK, "layout": {"expert": 2}}, "layout.expert", "mixture-of-experts"),
         ({**OK, "layout": {"tensor": 0}}, "layout.tensor", "tensor must be >= 1, got 0"),
         ({**OK, "model": "no-such-model"}, "model", "unknown model preset 'no-such-model'"),
@@ -233,7 +249,11 @@ OK = {"model": "llama-3.1-8b", "hardware": "h100-sxm"}
         ({**OK, "model": {**TINY_CONFIG, "hidden_size": -1}}, "model.hidden_size", "hidden_size"),
         ({**OK, "hardware": "/etc/hosts.json"}, "hardware", "unknown hardware"),
         ({**OK, "hardware": {"name": "X"}}, "hardware.bandwidth_bytes_per_s", "missing key"),
-        ({**OK, "hardware": {**DEVICE, "memory_bytes": "-1GB"}}, "hardware.memory_bytes", "memory_bytes"),
+        (
+            {**OK, "hardware": {**DEVICE, "memory_bytes": "-1GB"}},
+            "hardware.memory_bytes",
+            "memory_bytes",
+        ),
         ({**OK, "hardware": {**DEVICE, "kind": "x"}}, "hardware.kind", "kind must be"),
         ({"hardware": "h100-sxm"}, "model", "model: field required"),
         ({**OK, "extra": 1}, "extra", "extra inputs are not permitted"),
@@ -261,19 +281,49 @@ def test_library_messages_reach_the_client_unchanged(client: TestClient) -> None
     ("path", "body", "field", "needle"),
     [
         ("/api/page", {**OK, "hardware": []}, "hardware", "at least 1 item"),
-        ("/api/page", {**OK, "hardware": ["h100-sxm", "nope"]}, "hardware[1]", "unknown hardware 'nope'"),
+        (
+            "/api/page",
+            {**OK, "hardware": ["h100-sxm", "nope"]},
+            "hardware[1]",
+            "unknown hardware 'nope'",
+        ),
         ("/api/page", {**OK, "hardware": ["h100-sxm"] * 9}, "hardware", "at most 8 items"),
         ("/api/compare", {"models": [], "hardware": ["h100-sxm"]}, "models", "at least 1 item"),
-        ("/api/compare", {"models": ["x"], "hardware": ["h100-sxm"]}, "models[0]", "unknown model preset 'x'"),
-        ("/api/serve-curve", {**OK, "batch_sizes": [0]}, "batch_sizes", "batch_sizes[] must be >= 1"),
+        (
+            "/api/compare",
+            {"models": ["x"], "hardware": ["h100-sxm"]},
+            "models[0]",
+            "unknown model preset 'x'",
+        ),
+        (
+            "/api/serve-curve",
+            {**OK, "batch_sizes": [0]},
+            "batch_sizes",
+            "batch_sizes[] must be >= 1",
+        ),
         ("/api/serve-curve", {**OK, "reserve_fraction": 1.5}, "reserve_fraction", "[0, 1)"),
         ("/api/serve-curve", {**OK, "price_per_device_hour": -1}, "price_per_device_hour", ">= 0"),
         ("/api/serve-curve", {**OK, "chunk_size": 0}, "chunk_size", "chunk_size must be >= 1"),
         ("/api/serve-curve", {**OK, "chunk_size": 4}, "chunk_size", "more than 256 chunks"),
         ("/api/serve-curve", {**OK, "spec_k": 4}, "spec_k", "needs draft_model"),
-        ("/api/serve-curve", {**OK, "draft_model": "llama-3.2-1b"}, "spec_k", "required with draft_model"),
-        ("/api/serve-curve", {**OK, "draft_model": "x", "spec_k": 2, "spec_alpha": 0.5}, "draft_model", "unknown model preset"),
-        ("/api/serve-curve", {**OK, "draft_model": "llama-3.2-1b", "spec_k": 2, "spec_alpha": 2}, "body", "alpha"),
+        (
+            "/api/serve-curve",
+            {**OK, "draft_model": "llama-3.2-1b"},
+            "spec_k",
+            "required with draft_model",
+        ),
+        (
+            "/api/serve-curve",
+            {**OK, "draft_model": "x", "spec_k": 2, "spec_alpha": 0.5},
+            "draft_model",
+            "unknown model preset",
+        ),
+        (
+            "/api/serve-curve",
+            {**OK, "draft_model": "llama-3.2-1b", "spec_k": 2, "spec_alpha": 2},
+            "body",
+            "alpha",
+        ),
     ],
 )
 def test_bad_input_on_every_endpoint(
@@ -285,7 +335,9 @@ def test_bad_input_on_every_endpoint(
 
 
 def test_bodies_that_are_not_json_or_too_large(client: TestClient) -> None:
-    answer = client.post("/api/analyze", content=b"{bad", headers={"content-type": "application/json"})
+    answer = client.post(
+        "/api/analyze", content=b"{bad", headers={"content-type": "application/json"}
+    )
     assert answer.status_code == 422
     assert answer.json() == {
         "error": "body: invalid JSON at character 1: Expecting property name enclosed in double quotes",
@@ -307,7 +359,9 @@ def test_streamed_body_over_the_limit_is_refused(client: TestClient) -> None:
         for _ in range(3):
             yield b" " * (MAX_BODY_BYTES // 2)
 
-    answer = client.post("/api/analyze", content=chunks(), headers={"content-type": "application/json"})
+    answer = client.post(
+        "/api/analyze", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert answer.status_code == 413
 
 

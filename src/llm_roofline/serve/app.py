@@ -117,7 +117,9 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
     field = _validation_field(first.get("loc", ()))
     messages = [str(first.get("msg", "invalid value"))]
     for other in errors[1:3]:  # a union's alternatives: "a valid string, or a valid dictionary"
-        if _validation_field(other.get("loc", ())) == field and other.get("input") is first.get("input"):
+        if _validation_field(other.get("loc", ())) == field and other.get("input") is first.get(
+            "input"
+        ):
             messages.append(str(other.get("msg", "")))
     message = ", or ".join(m[:1].lower() + m[1:] for m in messages)
     if first.get("type") != "missing" and "input" in first:
@@ -237,7 +239,9 @@ def _routes(app: FastAPI) -> None:
 
     @app.post("/api/compare", summary="compare --format json", responses=ERRORS)
     def compare(body: CompareRequest) -> Response:
-        models = [(_label(m), service.model_of(m, f"models[{i}]")) for i, m in enumerate(body.models)]
+        models = [
+            (_label(m), service.model_of(m, f"models[{i}]")) for i, m in enumerate(body.models)
+        ]
         devices = [
             (_label(h), service.hardware_of(h, f"hardware[{i}]"))
             for i, h in enumerate(body.hardware)

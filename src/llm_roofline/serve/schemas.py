@@ -95,7 +95,9 @@ def _fields_model(cls: type, name: str) -> type[BaseModel]:
     for f in dataclasses.fields(cls):
         default = None if f.default is dataclasses.MISSING else f.default
         spec[f.name] = (_json_type(f.name, hints[f.name]), Field(default=default))
-    doc = f"The fields of llm_roofline's {cls.__name__}, by name; each omitted one keeps its default."
+    doc = (
+        f"The fields of llm_roofline's {cls.__name__}, by name; each omitted one keeps its default."
+    )
     model: type[BaseModel] = create_model(name, __config__=STRICT, __doc__=doc, **spec)
     return model
 

@@ -30,7 +30,7 @@ from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
 from ..studies.findings import findings
-from ..studies.serving import SpeculativeConfig, ServingCurve, serving_curve
+from ..studies.serving import ServingCurve, SpeculativeConfig, serving_curve
 
 WORKLOAD_FIELDS = tuple(f.name for f in dataclasses.fields(Workload))
 LAYOUT_FIELDS = tuple(f.name for f in dataclasses.fields(Layout))
@@ -157,7 +157,9 @@ def _library_error(exc: Exception) -> InputError:
 # ---- library calls ---------------------------------------------------------------------
 
 
-def report_of(model: Model, hardware: Hardware, workload: Workload, layout: Layout | None) -> Report:
+def report_of(
+    model: Model, hardware: Hardware, workload: Workload, layout: Layout | None
+) -> Report:
     try:
         return analyze(model, hardware, workload, layout)
     except ValueError as exc:

@@ -153,12 +153,13 @@ function drawCurve(c, batch) {
   const svg = document.getElementById("curve-chart"), pts = c.points.filter(p => p.e2e_latency_s > 0 && p.output_tokens_per_s > 0);
   if (!svg || !pts.length) return;
   const W = Math.round(Math.max(300, Math.min(svg.getBoundingClientRect().width || 760, 1080))), H = Math.round(W < 560 ? W * .85 : W * .45);
-  const L = 52, R = 16, T = 34, B = 40, xs = pts.map(p => p.e2e_latency_s), ys = pts.map(p => p.output_tokens_per_s);
+  const L = 52, R = 16, T = 34, B = 42, xs = pts.map(p => p.e2e_latency_s), ys = pts.map(p => p.output_tokens_per_s);
   const lx0 = Math.floor(Math.log10(Math.min(...xs))), lx1 = Math.max(Math.ceil(Math.log10(Math.max(...xs))), lx0 + 1);
   const ly0 = Math.floor(Math.log10(Math.min(...ys))), ly1 = Math.max(Math.ceil(Math.log10(Math.max(...ys))), ly0 + 1);
   const X = v => L + (Math.log10(v) - lx0) / (lx1 - lx0) * (W - L - R), Y = v => T + (ly1 - Math.log10(v)) / (ly1 - ly0) * (H - T - B);
   const g = [];
-  for (let k = lx0; k <= lx1; k++) g.push(s("line", {x1: X(10 ** k), x2: X(10 ** k), y1: T, y2: H - B, stroke: "var(--grid)"}), s("text", {x: X(10 ** k), y: H - B + 15, "text-anchor": "middle"}, secs(10 ** k)));
+  const tick = v => secs(v).replace(/\.0+ /, " ");  // decades: "1 s", "100 ms"
+  for (let k = lx0; k <= lx1; k++) g.push(s("line", {x1: X(10 ** k), x2: X(10 ** k), y1: T, y2: H - B, stroke: "var(--grid)"}), s("text", {x: X(10 ** k), y: H - B + 17, "text-anchor": "middle"}, tick(10 ** k)));
   for (let k = ly0; k <= ly1; k++) g.push(s("line", {x1: L, x2: W - R, y1: Y(10 ** k), y2: Y(10 ** k), stroke: "var(--grid)"}), s("text", {x: L - 5, y: Y(10 ** k) + 4, "text-anchor": "end"}, axis(10 ** k)));
   g.push(s("text", {x: (L + W - R) / 2, y: H - 6, "text-anchor": "middle"}, "end-to-end latency per request"),
     s("text", {x: 12, y: (T + H - B) / 2, transform: `rotate(-90 12 ${(T + H - B) / 2})`, "text-anchor": "middle"}, "output tokens/s"),
@@ -170,13 +171,14 @@ function drawCurve(c, batch) {
   if (crit) { const x = X(crit.e2e_latency_s), y = Y(crit.output_tokens_per_s);
     g.push(s("circle", {cx: x, cy: y, r: 11, fill: "none", stroke: "var(--compute)", "stroke-width": 2}),
       s("text", {class: "lbl", x, y: T - 8, "text-anchor": x > W / 2 ? "end" : "start", fill: "var(--compute)"}, `compute-bound from batch ${count(crit.batch_size)}`)); }
-  let last = null;
+  const place = placer();
   for (const p of pts) {
     const x = X(p.e2e_latency_s), y = Y(p.output_tokens_per_s), c1 = `var(--${p.decode_bound === "compute-bound" ? "compute" : "memory"})`;
     const kids = () => [h("div", {}, h("b", {}, `batch ${count(p.batch_size)}` + (p.fits ? "" : " · does not fit")),
       `e2e ${secs(p.e2e_latency_s)} · TTFT ${secs(p.ttft_s)} · TPOT ${secs(p.tpot_s)}`, h("br"), `${count(p.output_tokens_per_s)} tokens/s · ${si(p.memory_bytes_per_device, "B")} per device · decode ${p.decode_bound}`)];
     g.push(s("circle", {class: "pt", cx: x, cy: y, r: p.batch_size === batch ? 7 : 5, fill: p.fits ? c1 : "var(--card)", stroke: c1, "stroke-width": 2, ...tipEvents(kids, `batch ${p.batch_size}`)}));
-    if (!last || Math.hypot(x - last[0], y - last[1]) > 30) { g.push(s("text", {x: x + 8, y: y + 14}, count(p.batch_size))); last = [x, y]; }  // labels that would touch are left to the tip
+    const end = x > W - R - 40;  // a label that would touch another is left to the tip
+    g.push(place({x: end ? x - 8 : x + 8, y: y + 14, "text-anchor": end ? "end" : "start"}, count(p.batch_size)));
   }
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   svg.replaceChildren(...g);
@@ -208,6 +210,7 @@ function useUpload(name, config) {
 function readUpload(ev) {
   const file = ev.target.files[0];
   if (!file) return;
+  status("pending", `reading ${file.name}…`);
   file.text().then(t => {
     let config;
     try { config = JSON.parse(t); } catch (e) { fail({message: `model: ${file.name} is not JSON (${e.message})`, field: "model"}); return; }
