@@ -172,3 +172,21 @@ def assert_usage_error(code: int, err: str, *needles: str) -> None:
     assert "error:" in lines[0] and "Traceback" not in err
     for needle in needles:
         assert needle in lines[0]
+
+
+# A 2-layer Llama-shaped Hugging Face config.json (the web app's upload tests). Its
+# parameters by hand: embeddings and lm_head 2·1000·64; per layer q,o 2·64·64, k,v 2·64·32
+# (2 KV heads × head_dim 16), MLP 3·64·256, two norms 2·64; the final norm 64.
+TINY_HF_CONFIG = {
+    "model_type": "llama",
+    "_name_or_path": "tiny-llama",
+    "vocab_size": 1000,
+    "hidden_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "intermediate_size": 256,
+    "tie_word_embeddings": False,
+    "auto_map": {"AutoModel": "evil.Model"},  # code a config names is never imported
+}
+TINY_HF_PARAMETERS = 2 * 1000 * 64 + 2 * (2 * 64 * 64 + 2 * 64 * 32 + 3 * 64 * 256 + 2 * 64) + 64

@@ -37,6 +37,7 @@ __all__ = [
     "HardwareOverrides",
     "apply_overrides",
     "get_hardware",
+    "hardware_from_dict",
     "hardware_record",
     "list_hardware",
     "load_hardware_file",
@@ -324,6 +325,12 @@ def load_hardware_file(path: str | os.PathLike[str]) -> Hardware:
             raise _fail(origin, f"invalid TOML: {error}") from None
     else:
         data = _parse_json(text, origin)
+    return hardware_from_dict(data, origin)
+
+
+def hardware_from_dict(data: Any, origin: str = "hardware") -> Hardware:
+    """A user's device from already-parsed data (a device file's object); ``origin`` names
+    every error. The same schema and checks as ``load_hardware_file``."""
     if not isinstance(data, dict):
         raise _fail(origin, "must contain an object/table of hardware fields")
     _check_keys(data, origin, _USER_KEYS, _USER_REQUIRED)

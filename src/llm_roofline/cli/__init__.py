@@ -26,6 +26,7 @@ COMMANDS = (
     "validate",
     "serve_curve",
     "web",
+    "app",
 )
 DEFAULT_COMMAND = "analyze"  # what `llm-roofline` with no arguments runs
 

@@ -334,7 +334,8 @@ def parallelism_from_args(args: argparse.Namespace) -> Parallelism | None:
     """None for one device (the exact single-device analysis), else the layout."""
     from ..inputs.layout import Parallelism
 
-    degrees = (args.tp, args.pp, args.ep, args.dp, args.micro_batches)
+    data = getattr(args, "dp", 1)
+    degrees = (args.tp, args.pp, args.ep, data, args.micro_batches)
     if degrees == (1, 1, 1, 1, 1):
         return None
     try:
@@ -342,7 +343,7 @@ def parallelism_from_args(args: argparse.Namespace) -> Parallelism | None:
             tensor=args.tp,
             pipeline=args.pp,
             expert=args.ep,
-            data=args.dp,
+            data=data,
             micro_batches=args.micro_batches,
         )
     except (ValueError, TypeError) as exc:

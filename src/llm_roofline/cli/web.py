@@ -7,11 +7,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import add_hardware_args, add_model_args, add_workload_args, warn
+from .common import (
+    add_hardware_args,
+    add_model_args,
+    add_parallelism_args,
+    add_workload_args,
+    warn,
+)
 
 EXAMPLE = """examples:
   llm-roofline web --out report.html
-  llm-roofline web --model llama-3.1-70b --hardware h100-sxm,h200,mi300x --batch 16 --out cmp.html"""
+  llm-roofline web --model llama-3.1-70b --hardware h100-sxm,h200,mi300x --batch 16 --out cmp.html
+  llm-roofline web --model llama-3.1-70b --hardware h100-sxm --tp 2 --out tp2.html
+  llm-roofline serve   # the same page, live: change the inputs on it"""
 
 PAGE_SUFFIXES = (".html", ".htm")
 
@@ -23,13 +31,15 @@ def add_parser(sub: Any) -> None:
         description="Write one HTML file that embeds the report JSON and draws it: the "
         "verdict per phase, the metrics, the findings, a roofline chart with every operator, "
         "and sortable operator tables. No external resources; it opens from file://. "
-        "Several devices (--hardware A,B) go on one page with a switcher.",
+        "Several devices (--hardware A,B) go on one page with a switcher; --tp/--pp/--ep/--dp "
+        "lay the model out on several devices of each kind.",
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_model_args(p)
     add_hardware_args(p, multiple=True)
     add_workload_args(p)
+    add_parallelism_args(p)
     p.add_argument(
         "--out", required=True, type=page_file, metavar="FILE", help="the .html to write"
     )
@@ -47,26 +57,30 @@ def page_file(text: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..engine.analyze import analyze
     from ..render.html import render_html
-    from ..studies.findings import findings
+    from ..serve.service import page_document
     from . import UsageError
-    from .common import hardware_list_from_args, model_from_args, workload_from_args
+    from .common import (
+        hardware_list_from_args,
+        model_from_args,
+        parallelism_from_args,
+        workload_from_args,
+    )
 
     out = Path(args.out)
     if not out.parent.is_dir():
         raise UsageError(f"--out {args.out!r}: no such directory {str(out.parent)!r}")
     model, devices = model_from_args(args), hardware_list_from_args(args)
-    workload = workload_from_args(args)
-    reports, lines = [], []
-    for name, hardware in devices:
-        report = analyze(model, hardware, workload)
+    workload, layout = workload_from_args(args), parallelism_from_args(args)
+    doc = page_document(
+        model, [hw for _, hw in devices], workload, layout, with_findings=not args.no_findings
+    )
+    for (name, _), report in zip(devices, doc["reports"], strict=True):
         prefix = f"{name}: " if len(devices) > 1 else ""
-        warn(prefix + line for line in report.warnings)
-        reports.append(report.to_dict())
-        if not args.no_findings:
-            lines.append(findings(model, hardware, workload, report))
-    page = render_html(reports, None if args.no_findings else lines)
+        warn(prefix + line for line in report["warnings"])
+    if not args.no_findings and doc["findings"] is None:
+        warn(["findings are left out: they describe one device, and this layout has several"])
+    page = render_html(doc["reports"], doc["findings"])
     try:
         out.write_text(page, encoding="utf-8")
     except OSError as exc:

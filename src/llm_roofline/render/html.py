@@ -1,12 +1,17 @@
-"""The web page: one self-contained HTML file that embeds report JSON and computes nothing.
+"""The web page: one HTML template that draws report JSON and computes nothing.
 
 ``render_html(reports, findings)`` fills the template ``templates/report.html`` (inline CSS and
 vanilla JS, no external resources, works from ``file://``) with one JSON document::
 
-    {"reports": [<report/v1 document>, ...], "findings": [[str, ...], ...] | null}
+    {"reports": [<report/v2 document>, ...], "findings": [[str, ...], ...] | null}
 
 Each report is exactly ``Report.to_dict()``; ``findings``, when given, holds one list of
 lines per report. The page's script reads that JSON and only formats and places numbers.
+
+``render_live_page()`` is the same template for ``llm-roofline serve``: no data embedded,
+and the controls script ``templates/live.js`` added, which fetches that same document from
+the app's API (``POST api/page``) whenever a control changes and hands it to the page's
+``show(doc)``. The static page holds no such script: it makes no request at all.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from importlib.resources import files
 from typing import Any
 
 TEMPLATE = "templates/report.html"
+LIVE_SCRIPT = "templates/live.js"
 PLACEHOLDER = "__LLM_ROOFLINE_DATA__"
+LIVE_PLACEHOLDER = "__LLM_ROOFLINE_LIVE__"
 
 
 def embed_json(data: Any) -> str:
@@ -30,8 +37,24 @@ def embed_json(data: Any) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
+def _read(name: str) -> str:
+    return files("llm_roofline.render").joinpath(name).read_text(encoding="utf-8")
+
+
 def template() -> str:
-    return files("llm_roofline.render").joinpath(TEMPLATE).read_text(encoding="utf-8")
+    return _read(TEMPLATE)
+
+
+def live_script() -> str:
+    return _read(LIVE_SCRIPT)
+
+
+def _fill(data: dict[str, Any], live: str) -> str:
+    page = template()
+    for mark in (PLACEHOLDER, LIVE_PLACEHOLDER):
+        if page.count(mark) != 1:  # pragma: no cover - a broken package
+            raise RuntimeError(f"{TEMPLATE}: expected one {mark}")
+    return page.replace(PLACEHOLDER, embed_json(data)).replace(LIVE_PLACEHOLDER, live)
 
 
 def render_html(reports: list[dict[str, Any]], findings: list[list[str]] | None = None) -> str:
@@ -40,7 +63,12 @@ def render_html(reports: list[dict[str, Any]], findings: list[list[str]] | None 
         raise ValueError("render_html: no report given")
     if findings is not None and len(findings) != len(reports):
         raise ValueError(f"render_html: {len(findings)} findings lists for {len(reports)} reports")
-    page = template()
-    if page.count(PLACEHOLDER) != 1:  # pragma: no cover - a broken package
-        raise RuntimeError(f"{TEMPLATE}: expected one {PLACEHOLDER}")
-    return page.replace(PLACEHOLDER, embed_json({"reports": reports, "findings": findings}))
+    return _fill({"reports": reports, "findings": findings}, "")
+
+
+def render_live_page() -> str:
+    """The page of ``llm-roofline serve``: the template with its controls script, no data."""
+    script = live_script()
+    if "</script" in script.lower() or "<!--" in script:  # pragma: no cover - a broken package
+        raise RuntimeError(f"{LIVE_SCRIPT}: must not contain '</script' or '<!--'")
+    return _fill({"reports": [], "findings": None}, f"<script>\n{script}</script>")
