@@ -16,7 +16,7 @@ import dataclasses
 import difflib
 import inspect
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..catalog.hardware_catalog import get_hardware, hardware_from_dict, list_hardware
@@ -172,9 +172,9 @@ def findings_of(
     """The findings lines; None for a multi-device layout while ``findings`` takes none."""
     if layout is None:
         return findings(model, hardware, workload, report)
-    if "layout" in inspect.signature(findings).parameters:
-        lines: list[str] = findings(model, hardware, workload, report, layout=layout)  # type: ignore[call-arg]  # the layout-aware successor
-        return lines
+    if "layout" in inspect.signature(findings).parameters:  # the layout-aware successor
+        layout_aware: Callable[..., list[str]] = findings
+        return layout_aware(model, hardware, workload, report, layout=layout)
     return None
 
 
@@ -305,7 +305,7 @@ def _accepted(field: str, candidates: Sequence[str]) -> list[str]:
     ok = []
     for value in candidates:
         try:
-            Workload(**{field: value})
+            Workload(**{field: value})  # type: ignore[arg-type]  # a str field, named at run time
         except (ValueError, TypeError):
             continue
         ok.append(value)
