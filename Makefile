@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+STAMP_SERVE := $(VENV)/.installed-serve
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run serve test lint typecheck unit browser screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +21,27 @@ $(STAMP_RUN): pyproject.toml | $(BIN)/python
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -qq -e '.[test]'
 	$(BIN)/python -m pip install -qq 'torch==2.13.0' || echo "torch==2.13.0 unavailable: torch-dependent tests will be skipped"
+	touch $(STAMP_RUN) $(STAMP_SERVE) $@
+
+$(STAMP_SERVE): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -qq -e '.[serve]'
 	touch $(STAMP_RUN) $@
 
 run: $(STAMP_RUN)
 	$(BIN)/llm-roofline
+
+serve: $(STAMP_SERVE)
+	$(BIN)/llm-roofline serve
+
+# The browser tests drive Debian's Chromium through Playwright (never a downloaded browser
+# build). As root with apt-get, a missing chromium is installed; otherwise those tests are
+# skipped with the reason (with CI=true they fail instead: CI must run them).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "chromium could not be installed: the browser tests will be skipped"; \
+	  else echo "no chromium (Debian: apt-get install chromium): the browser tests will be skipped"; fi; }
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check src tests benchmarks
@@ -32,8 +50,13 @@ lint: $(STAMP_TEST)
 typecheck: $(STAMP_TEST)
 	$(BIN)/mypy
 
-unit: $(STAMP_TEST)
+unit: $(STAMP_TEST) browser
 	$(BIN)/python -m pytest
+
+# The screenshots docs/WEB.md shows, taken by the browser tests.
+screenshots: $(STAMP_TEST) browser
+	mkdir -p docs/web
+	LLM_ROOFLINE_SCREENSHOTS=docs/web $(BIN)/python -m pytest -q tests/test_serve_browser.py
 
 test: lint typecheck unit
 

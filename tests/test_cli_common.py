@@ -109,3 +109,18 @@ def test_unknown_names_are_usage_errors_naming_the_flag() -> None:
 def test_warn(capsys: pytest.CaptureFixture[str]) -> None:
     warn(["one", "two"])
     assert capsys.readouterr().err == "llm-roofline: warning: one\nllm-roofline: warning: two\n"
+
+
+def test_parallelism_flags_with_data_replicas() -> None:
+    from llm_roofline.cli.common import add_parallelism_args, parallelism_from_args
+    from llm_roofline.inputs.layout import Layout
+
+    p = Raising()
+    add_parallelism_args(p)
+    assert parallelism_from_args(p.parse_args([])) is None  # one device
+    layout = parallelism_from_args(p.parse_args(["--tp", "2", "--dp", "4"]))
+    assert layout == Layout(tensor=2, data=4)
+    assert layout is not None and layout.devices == 8  # 2 per replica × 4 replicas
+    assert parallelism_from_args(p.parse_args(["--dp", "3"])) == Layout(data=3)
+    with pytest.raises(ValueError, match="--dp"):
+        p.parse_args(["--dp", "0"])

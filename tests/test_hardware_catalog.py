@@ -446,3 +446,16 @@ def test_bad_overrides(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError) as error:
         hc.resolve_hardware("h100", overrides)
     assert message in str(error.value)
+
+
+def test_a_device_from_parsed_data_checks_like_a_file() -> None:
+    data = {"name": "Tiny", "peak_flops_per_s": {"bf16": "100T"}, "bandwidth_bytes_per_s": 5e11}
+    with pytest.raises(ValueError, match=r"^upload: missing key 'memory_bytes'$"):
+        hc.hardware_from_dict(data, origin="upload")
+    hw = hc.hardware_from_dict({**data, "memory_bytes": "16GB"}, origin="upload")
+    assert hw.peak_flops_per_s == {"bf16": 100e12} and hw.memory_bytes == 16e9
+    assert hw.source == "user file upload"
+    with pytest.raises(ValueError, match=r"^upload: unknown key 'path'"):
+        hc.hardware_from_dict({**data, "memory_bytes": 1e9, "path": "/etc/x"}, origin="upload")
+    with pytest.raises(ValueError, match="must contain an object"):
+        hc.hardware_from_dict(["not", "an", "object"], origin="upload")

@@ -6,6 +6,7 @@ each bad input against the message the library gives for it, with the field it n
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -376,3 +377,22 @@ def test_loopback_only_host_check() -> None:
     assert local.get("/api/options").status_code == 200
     elsewhere = TestClient(create_app(), base_url="http://attacker.example")
     assert elsewhere.get("/api/options").status_code == 400  # DNS rebinding is refused
+
+
+def test_findings_take_the_layout_once_the_library_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    from llm_roofline.serve import service
+
+    model, h100, w = get_model("llama-3.1-70b"), get_hardware("h100-sxm"), Workload()
+    layout = Layout(tensor=2)
+    report = analyze(model, h100, w, layout)
+    if "layout" not in inspect.signature(findings).parameters:  # today's single-device findings
+        assert service.findings_of(model, h100, w, report, layout) is None
+    seen: list[Any] = []
+
+    def layout_aware(m: Any, hw: Any, wl: Any, r: Any, *, layout: Any = None) -> list[str]:
+        seen.append(layout)
+        return ["a line"]
+
+    monkeypatch.setattr(service, "findings", layout_aware)
+    assert service.findings_of(model, h100, w, report, layout) == ["a line"]
+    assert seen == [layout]

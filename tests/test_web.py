@@ -1,7 +1,7 @@
 """The web page: one self-contained HTML file that embeds the Report JSON and computes nothing.
 
-What a browser draws is checked by hand (a headless screenshot, see docs/WEB.md); these
-tests pin the contract around it: the file, the embedded data, no external loads, safe
+What a browser draws is tested in tests/test_serve_browser.py (Chromium, the live page);
+these tests pin the contract around it: the file, the embedded data, no external loads, safe
 escaping, and the `web` command's good and bad calls.
 """
 
@@ -14,12 +14,20 @@ from typing import Any
 
 import pytest
 
-from llm_roofline import Hardware, Model, Workload, analyze
+from llm_roofline import Hardware, Layout, Model, Workload, analyze
 from llm_roofline.catalog.hardware_catalog import get_hardware
 from llm_roofline.catalog.model_catalog import get_model
 from llm_roofline.cli import main
 from llm_roofline.engine.report import Report
-from llm_roofline.render.html import PLACEHOLDER, embed_json, render_html, template
+from llm_roofline.render.html import (
+    LIVE_PLACEHOLDER,
+    PLACEHOLDER,
+    embed_json,
+    live_script,
+    render_html,
+    render_live_page,
+    template,
+)
 
 MODEL = Model("llama-3-8b", 128256, 4096, 32, 32, 8, 128, 14336, max_position_embeddings=8192)
 H100 = Hardware("H100", {"bf16": 989.4e12, "fp8": 1978.9e12}, 3.35e12, 80e9)
@@ -177,3 +185,49 @@ def test_bad_calls_exit_2_with_one_line(
     assert len(err.strip().splitlines()) == 1, err
     assert err.startswith("llm-roofline") and says in err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_a_tensor_parallel_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "tp2.html"
+    argv = ["web", "--model", "llama-3.1-70b", "--hardware", "h100-sxm", "--tp", "2"]
+    code, _, err = call([*argv, "--out", str(out)], capsys)
+    assert code == 0
+    data = embedded(out.read_text(encoding="utf-8"))
+    model, h100 = get_model("llama-3.1-70b"), get_hardware("h100-sxm")
+    assert data["reports"] == [as_json(analyze(model, h100, Workload(), Layout(tensor=2)))]
+    names = {row["name"] for row in data["reports"][0]["phases"]["decode"]["operators"]}
+    assert {"attn_all_reduce", "mlp_all_reduce"} <= names
+    if data["findings"] is None:  # until studies.findings takes a layout
+        assert "findings are left out" in err
+
+
+def test_a_layout_the_model_cannot_take(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["web", "--model", "llama-3.1-70b", "--tp", "3", "--out", str(tmp_path / "r.html")]
+    code, out, err = call(argv, capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "tensor (3) must divide num_attention_heads (64)" in err
+    assert not (tmp_path / "r.html").exists()
+
+
+# ---- the live page of `llm-roofline serve` ------------------------------------------
+
+
+def test_live_page_is_the_same_template_with_the_controls_script() -> None:
+    live = render_live_page()
+    assert embedded(live) == {"reports": [], "findings": None}
+    assert live_script() in live and LIVE_PLACEHOLDER not in live
+    static = render_html([analyze(MODEL, H100, Workload()).to_dict()])
+    assert live_script() not in static and LIVE_PLACEHOLDER not in static
+    assert outside_data(static).replace("\n", "") in outside_data(live).replace(
+        "<script>\n" + live_script() + "</script>", ""
+    ).replace("\n", "")
+
+
+def test_controls_script_is_safe_and_loads_nothing_from_elsewhere() -> None:
+    script = live_script()
+    assert "://" not in script  # API calls are relative: same origin, any prefix
+    assert "</script" not in script.lower() and "<!--" not in script
+    for unsafe in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert unsafe not in script
+    assert 'fetch("api/" + path' in script
+    assert len(script.splitlines()) < 400
