@@ -50,8 +50,9 @@ def draw(report: Report, path: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..engine.analysis import analyze
     from ..render.text import verdicts
-    from .common import hardware_from_args, model_from_args, workload_from_args
+    from .common import hardware_from_args, model_from_args, require, workload_from_args
 
+    require("matplotlib")
     model, hardware = model_from_args(args), hardware_from_args(args)
     report = analyze(model, hardware, workload_from_args(args))
     warn(report.warnings)

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import checks, dtypes
+from . import bounds, checks, dtypes
 
 ATTENTION_IMPLEMENTATIONS = ("flash", "eager")
 LOGITS_MODES = ("last", "all")
 MLA_DECODE_FORMS = ("absorbed", "naive")  # see mla.py
+
+# Every count of a workload and its plausible range (inputs/bounds.py).
+_COUNTS = {
+    "batch_size": bounds.BATCH,
+    "prompt_len": bounds.Bound(1, bounds.TOKENS.high),
+    "context_len": bounds.TOKENS,
+    "output_len": bounds.TOKENS,
+    "weight_group_size": bounds.Bound(1, bounds.WIDTH.high),
+}
 
 
 @dataclass(frozen=True)
@@ -27,11 +36,9 @@ class Workload:
     mla_decode: str = "absorbed"  # MLA models, passes over a cache: "absorbed" | "naive"
 
     def __post_init__(self) -> None:
-        checks.integer("batch_size", self.batch_size, minimum=1)
-        checks.integer("prompt_len", self.prompt_len, minimum=1)
-        if self.context_len is not None:
-            checks.integer("context_len", self.context_len, minimum=0)
-        checks.integer("output_len", self.output_len, minimum=0)
+        for name, bound in _COUNTS.items():
+            if getattr(self, name) is not None:  # context_len may be None
+                object.__setattr__(self, name, bounds.count(name, getattr(self, name), bound))
         # Normalize spellings ("bfloat16" -> "bf16") on the frozen instance.
         object.__setattr__(
             self, "weight_dtype", dtypes.normalize("weight_dtype", self.weight_dtype)
@@ -44,7 +51,6 @@ class Workload:
             ),
         )
         object.__setattr__(self, "kv_dtype", dtypes.normalize("kv_dtype", self.kv_dtype))
-        checks.integer("weight_group_size", self.weight_group_size, minimum=1)
         checks.choice("attention", self.attention, ATTENTION_IMPLEMENTATIONS)
         checks.boolean("causal", self.causal)
         checks.choice("logits", self.logits, LOGITS_MODES)
