@@ -50,10 +50,12 @@ def test_json_is_the_dict(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("change", "needle"),
     [
-        (["--d-model", "0"], "d_model"),
-        (["--seq-len", "-3"], "seq_len"),
-        (["--peak-flops", "-1"], "peak_flops"),
-        (["--dtype-bytes", "0"], "dtype_bytes"),
+        (["--d-model", "0"], "argument --d-model: must be >= 1, got 0"),
+        (["--seq-len", "-3"], "argument --seq-len: must be >= 0, got -3"),
+        (["--peak-flops", "-1"], "argument --peak-flops: must be a finite number > 0"),
+        (["--peak-flops", "312"], "did you mean 312TFLOP/s?"),
+        (["--peak-bandwidth", "1e-320"], "outside the plausible range 1 GB/s to 100 TB/s"),
+        (["--dtype-bytes", "0"], "argument --dtype-bytes: expected a number of bytes in (0, 32]"),
     ],
 )
 def test_bad_values_one_line_exit_2(

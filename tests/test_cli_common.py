@@ -45,7 +45,7 @@ def test_defaults_are_the_workload_defaults() -> None:
 
 def test_every_workload_flag() -> None:
     args = parser().parse_args(
-        ["--batch", "8", "--prompt-len", "1,024", "--context-len", "0", "--output-len", "0",
+        ["--batch", "8", "--prompt-len", "1024", "--context-len", "0", "--output-len", "0",
          "--weight-dtype", "W4", "--kv-dtype", "float8", "--act-dtype", "FP16",
          "--weight-group-size", "32", "--attention", "eager", "--logits", "all"]
     )  # fmt: skip

@@ -40,7 +40,12 @@ def test_show(capsys: Capture) -> None:
     assert out.splitlines()[0] == "meta-llama/Llama-3.1-8B"
     assert "8,030,261,248" in out  # the parameter count, computed and published
     assert "32 query, 8 KV, head_dim 128" in out
-    assert "config source:" in out and "published parameters:" in out
+    assert "published parameters: 8,030,261,248" in out
+    assert "  repository  https://huggingface.co/meta-llama/Llama-3.1-8B\n" in out
+    assert (
+        "  config      https://huggingface.co/meta-llama/Llama-3.1-8B/blob/main/config.json" in out
+    )
+    assert "_reconstructed_from" not in out and "Verbatim:" not in out  # no research notes
 
 
 def test_show_moe(capsys: Capture) -> None:

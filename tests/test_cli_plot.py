@@ -63,4 +63,5 @@ def test_unwritable_path_is_a_usage_error(tmp_path: Path, capsys: Capture) -> No
     out = tmp_path / "no" / "such" / "dir" / "r.png"
     assert main(["plot", "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("llm-roofline: error:") and len(err.strip().splitlines()) == 1
+    assert err.startswith("llm-roofline plot: error: argument --out: cannot write")
+    assert len(err.strip().splitlines()) == 1 and "no such directory" in err

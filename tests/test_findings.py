@@ -51,7 +51,7 @@ def device(
     return Hardware("made-up", peaks, bandwidth, memory)
 
 
-ALL_MEMORY = device(1e18)  # ridge 1e6 FLOP/byte: every operator is memory-bound
+ALL_MEMORY = device(5e16, bandwidth=5e10)  # ridge 1e6 FLOP/byte: all memory-bound
 RIDGE_295 = device(295e12)  # an H100-like ridge point with round numbers
 
 
@@ -93,7 +93,7 @@ def test_decode_kv_cache_dominates_at_long_context() -> None:
 
 
 def test_no_decode_bytes_finding_when_decode_is_compute_bound() -> None:
-    m, hw = mha(), device(1e9, bandwidth=1e15)  # ridge 1e-6: everything compute-bound
+    m, hw = mha(), device(1e9, bandwidth=1e14)  # ridge 1e-5: everything compute-bound
     w = Workload(prompt_len=16)
     assert decode_bytes_finding(m, hw, w, analyze(m, hw, w)) is None
 

@@ -123,7 +123,9 @@ def test_presets_are_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_preset_source_names_the_file_and_its_provenance() -> None:
     model = get_model("gpt2")
     assert "data/models/openai-community/gpt2/config.json" in model.source
-    assert "pytorchKQI" in model.source
+    assert model.source.endswith(
+        "https://huggingface.co/openai-community/gpt2/blob/main/config.json"
+    )
 
 
 # ---- paths and the local cache ---------------------------------------------------------

@@ -89,6 +89,7 @@ def test_compare_uses_the_analysis_of_the_same_workload() -> None:
     assert flat_hardware(hw).efficiency_table is None
 
 
+@needs_torch  # the reference model (and its check) imports torch
 def test_unsupported_models_are_rejected_with_the_feature() -> None:
     from llm_roofline.measure.reference_model import check_supported
 
@@ -260,6 +261,7 @@ def test_cli_validate_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "calibrated median" in capsys.readouterr().out
 
 
+@needs_torch  # the reference model (and its check) imports torch
 def test_cli_validate_rejects_unsupported_models(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--model", "mixtral-8x7b", "--hardware", "h100-sxm"]) == 2
     assert "moe" in capsys.readouterr().err

@@ -19,12 +19,20 @@ try:
 except ImportError:
     HAS_HF = False
 needs_hf = pytest.mark.skipif(not HAS_HF, reason="torch and transformers are not installed")
+try:
+    import torch  # only probing whether it is installed
+
+    HAS_TORCH = True
+except ImportError:
+    HAS_TORCH = False
+needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
 
 
 def tiny(**extra: object) -> Model:
     return Model("tiny-llama", 97, 64, 2, 4, 2, 16, 96, max_position_embeddings=256, **extra)  # type: ignore[arg-type]
 
 
+@needs_torch  # the reference model's check imports torch
 def test_missing_transformers_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import builtins
 
@@ -42,6 +50,7 @@ def test_missing_transformers_is_one_clear_error(monkeypatch: pytest.MonkeyPatch
         hf_config(tiny())
 
 
+@needs_torch  # the reference model's check imports torch
 def test_unsupported_models_are_refused_before_transformers_is_needed() -> None:
     from llm_roofline.validate.hf_backend import hf_config
 

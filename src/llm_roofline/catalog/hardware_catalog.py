@@ -19,16 +19,15 @@ import copy
 import dataclasses
 import difflib
 import functools
-import json
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..inputs import checks, units
+from ..inputs.documents import load_json, load_toml
 from ..inputs.dtypes import COMPUTE_DTYPES, normalize
 from ..inputs.hardware import Hardware
 from .hardware_overrides import HardwareOverrides, apply_overrides, parse_peak_assignment
@@ -177,7 +176,7 @@ def _build(data: Mapping[str, Any], origin: str, *, preset: bool) -> Hardware:
     elif sources:
         source = " | ".join(f"{field}: {text}" for field, text in sources.items())
     else:
-        source = f"user file {origin}"
+        source = f"user file {Path(origin).name}"  # not the path: reports are shared
     extra: dict[str, Any] = {}
     for field in ("compute_efficiency", "bandwidth_efficiency"):
         if field in data:
@@ -226,12 +225,7 @@ def _reject_duplicates(origin: str) -> Any:
 
 
 def _parse_json(text: str, origin: str) -> Any:
-    try:
-        return json.loads(text, object_pairs_hook=_reject_duplicates(origin))
-    except json.JSONDecodeError as error:
-        raise _fail(
-            origin, f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
-        ) from None
+    return load_json(text, origin, object_pairs_hook=_reject_duplicates(origin))
 
 
 @functools.lru_cache(maxsize=1)
@@ -319,10 +313,7 @@ def load_hardware_file(path: str | os.PathLike[str]) -> Hardware:
     except (OSError, UnicodeDecodeError) as error:
         raise _fail(origin, f"cannot read: {error}") from None
     if suffix == ".toml":
-        try:
-            data: Any = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            raise _fail(origin, f"invalid TOML: {error}") from None
+        data: Any = load_toml(text, origin)
     else:
         data = _parse_json(text, origin)
     return hardware_from_dict(data, origin)

@@ -13,11 +13,13 @@ field. The per-family field mapping lives in ``hf_families``.
 
 from __future__ import annotations
 
-import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
+from ..inputs.bounds import show
+from ..inputs.documents import load_json
 from ..inputs.model import Model
 from .hf_families import FAMILIES
 from .hf_fields import Fields
@@ -61,8 +63,24 @@ def _repo_folder(cache: Path, repo_id: str) -> Path | None:
     return matches[0] if len(matches) == 1 else None
 
 
+_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, its links followed, lies under ``root`` (links followed too)."""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a link loop
+        return False
+
+
 def find_in_hub_cache(repo_id: str, cache: Path | None = None) -> Path | None:
-    """The cached ``config.json`` of ``repo_id``: the ``refs/main`` snapshot, else the newest."""
+    """The cached ``config.json`` of ``repo_id``: the ``refs/main`` snapshot, else the newest.
+
+    The hub's own layout keeps every snapshot and blob inside the repository's folder, so a
+    ref naming another folder (``../../x``) or a snapshot whose links lead out of it is
+    refused with a ValueError rather than followed.
+    """
     cache = hub_cache_dir() if cache is None else cache
     folder = _repo_folder(cache, repo_id)
     if folder is None:
@@ -70,10 +88,26 @@ def find_in_hub_cache(repo_id: str, cache: Path | None = None) -> Path | None:
     snapshots = folder / "snapshots"
     ref = folder / "refs" / "main"
     if ref.is_file():
-        preferred = snapshots / ref.read_text(encoding="utf-8").strip() / CONFIG_NAME
+        try:
+            revision = ref.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{ref}: cannot be read ({exc})") from None
+        if not _REVISION.fullmatch(revision) or revision.strip(".") == "":
+            raise ValueError(
+                f"{ref}: names the snapshot {revision[:80]!r}, which is not a revision inside "
+                f"{snapshots}; refusing to follow it"
+            )
+        preferred = snapshots / revision / CONFIG_NAME
         if preferred.is_file():
+            if not _inside(preferred, folder):
+                raise ValueError(f"{preferred}: leads outside {folder}; refusing to read it")
             return preferred
-    candidates = list(snapshots.glob(f"*/{CONFIG_NAME}")) if snapshots.is_dir() else []
+    found = list(snapshots.glob(f"*/{CONFIG_NAME}")) if snapshots.is_dir() else []
+    candidates = [p for p in found if _inside(p, folder)]
+    if found and not candidates:
+        raise ValueError(
+            f"{snapshots}: every snapshot's {CONFIG_NAME} leads outside {folder}; refusing them"
+        )
     return max(candidates, key=lambda p: p.stat().st_mtime) if candidates else None
 
 
@@ -115,33 +149,31 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ValueError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: cannot be read ({exc})") from None
-    try:
-        config = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
+    config = load_json(text, str(path))
     if not isinstance(config, dict):
         raise ValueError(f"{path}: expected a JSON object, got {type(config).__name__}")
     return config
 
 
-def model_from_hf_dict(config: dict[str, Any], name: str, origin: str) -> Model:
-    """A ``Model`` from a parsed ``config.json``; ``origin`` (the file) names every error."""
+def model_from_hf_dict(
+    config: dict[str, Any], name: str, origin: str, source: str | None = None
+) -> Model:
+    """A ``Model`` from a parsed ``config.json``; ``origin`` (the file) names every error,
+    ``source`` (default: ``origin``) is what the Model, and so every report, records."""
     if not isinstance(config, dict):
         raise ValueError(f"{origin}: expected a JSON object, got {type(config).__name__}")
     model_type = config.get("model_type")
     supported = ", ".join(SUPPORTED_MODEL_TYPES)
     if model_type is None:
         raise ValueError(f"{origin}: field 'model_type' is missing; supported: {supported}")
-    if model_type not in FAMILIES:
+    if not isinstance(model_type, str) or model_type not in FAMILIES:
         raise ValueError(
-            f"{origin}: field 'model_type' = {model_type!r} is not supported; "
+            f"{origin}: field 'model_type' = {show(model_type)} is not supported; "
             f"supported: {supported}"
         )
     try:
         kwargs = FAMILIES[model_type](Fields(config, origin))
-        return Model(name=name, source=origin, **kwargs)
+        return Model(name=name, source=origin if source is None else source, **kwargs)
     except (TypeError, ValueError) as exc:
         if str(exc).startswith(f"{origin}: "):
             raise
@@ -149,7 +181,20 @@ def model_from_hf_dict(config: dict[str, Any], name: str, origin: str) -> Model:
         raise ValueError(f"{origin}: {exc}") from None
 
 
+def short_source(path: Path, name: str) -> str:
+    """What a report records of a user's config: never its absolute path (it may name the
+    user's home folder), only the file and its folder, or the cached repository."""
+    snapshots = path.parent.parent
+    if snapshots.name == "snapshots" and snapshots.parent.name.startswith("models--"):
+        return f"{name} in the local Hugging Face cache (snapshot {path.parent.name[:12]})"
+    return f"user config {path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
 def load_hf_config(source: str | os.PathLike[str]) -> Model:
     """A ``Model`` from a ``config.json`` path, a folder holding one, or a cached repo id."""
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"a model config must be a path or a repository id, got {show(source)}")
     path, name = resolve_config_path(source)
-    return model_from_hf_dict(read_config_file(path), name=name, origin=str(path))
+    return model_from_hf_dict(
+        read_config_file(path), name=name, origin=str(path), source=short_source(path, name)
+    )

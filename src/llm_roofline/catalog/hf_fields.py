@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..inputs import checks
+from ..inputs import bounds, checks
+from ..inputs.bounds import Bound
 
 Kwargs = dict[str, Any]
 NO_DEFAULT: Any = object()
@@ -31,8 +32,11 @@ class Fields:
         """Present and not null."""
         return self.config.get(key) is not None
 
-    def size(self, key: str, default: Any = NO_DEFAULT, *, minimum: int = 1) -> int:
-        """A whole number >= ``minimum``; missing or null takes ``default`` or is an error."""
+    def size(
+        self, key: str, default: Any = NO_DEFAULT, *, minimum: int = 1, bound: Bound | None = None
+    ) -> int:
+        """A whole number >= ``minimum`` (and inside ``bound``, checked before any use of it);
+        missing or null takes ``default`` or is an error."""
         value = self.config.get(key)
         if value is None:
             if default is NO_DEFAULT:
@@ -40,9 +44,17 @@ class Fields:
                 raise self.error(key, f"is missing (required for model_type {model_type!r})")
             return int(default)
         try:
-            return checks.integer(key, value, minimum=minimum)
-        except (TypeError, ValueError):
-            raise self.error(key, f"must be a whole number >= {minimum}, got {value!r}") from None
+            number = checks.integer(key, value, minimum=minimum)
+        except (TypeError, ValueError) as exc:
+            shown = bounds.show(value)
+            if "at most" in str(exc):  # an integer beyond 2^53
+                raise self.error(key, f"= {shown} is too large") from None
+            raise self.error(key, f"must be a whole number >= {minimum}, got {shown}") from None
+        if bound is not None and not bound.contains(number):
+            raise self.error(
+                key, f"= {bounds.show(number)} is outside the plausible range {bound.describe()}"
+            )
+        return number
 
     def window(self, key: str, default: int | None) -> int | None:
         """A window size: missing takes ``default``; an explicit null means no window."""
@@ -141,7 +153,7 @@ def core(
     return {
         "vocab_size": r.size("vocab_size"),
         "hidden_size": hidden,
-        "num_layers": r.size(layers_key),
+        "num_layers": r.size(layers_key, bound=bounds.LAYERS),  # before any per-layer loop
         "num_attention_heads": heads,
         "num_key_value_heads": kv_heads,
         "head_dim": head_dim,

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..inputs import checks
+from ..inputs.bounds import show
 from ..inputs.model import Model
 from .hf_config import (
     CONFIG_NAME,
@@ -164,8 +165,19 @@ def preset_model(repo_id: str) -> Model:
     except (OSError, json.JSONDecodeError) as exc:
         raise ValueError(f"{origin}: cannot be read as JSON ({exc})") from None
     model = model_from_hf_dict(config, name=entry.repo_id, origin=origin)
-    first_line = entry.source.splitlines()[0]
-    return dataclasses.replace(model, source=f"built-in preset {origin} ({first_line})")
+    return dataclasses.replace(
+        model, source=f"built-in preset {origin}, a copy of {config_url(entry.repo_id)}"
+    )
+
+
+def hub_url(repo_id: str) -> str:
+    """The model's page on the Hugging Face Hub."""
+    return f"https://huggingface.co/{repo_id}"
+
+
+def config_url(repo_id: str) -> str:
+    """The model's config.json on the Hugging Face Hub (the main branch)."""
+    return f"{hub_url(repo_id)}/blob/main/{CONFIG_NAME}"
 
 
 def _is_local_config(name: str) -> bool:
@@ -191,9 +203,14 @@ def get_model(name: str | os.PathLike[str]) -> Model:
     A local file or folder with a config.json wins (like ``from_pretrained``), then the
     presets, then the local Hugging Face cache.
     """
+    if not isinstance(name, (str, os.PathLike)):
+        raise TypeError(
+            f"model must be a preset name, a config path or a repository id, got {show(name)} "
+            f"({type(name).__name__})"
+        )
     text = os.fspath(name)
-    if not text.strip():
-        raise ValueError("model name must be a non-empty string")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"model name must be a non-empty string, got {show(text)}")
     if _is_local_config(text):
         return load_hf_config(text)
     entry = find_entry(text)

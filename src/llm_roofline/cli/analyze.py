@@ -71,9 +71,12 @@ def run(args: argparse.Namespace) -> int:
         hardware_from_args,
         model_from_args,
         parallelism_from_args,
+        require,
         workload_from_args,
     )
 
+    if args.plot:
+        require("matplotlib")
     model, hardware = model_from_args(args), hardware_from_args(args)
     workload = workload_from_args(args)
     parallelism = parallelism_from_args(args)

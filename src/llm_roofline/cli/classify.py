@@ -9,7 +9,10 @@ from typing import Any
 EXAMPLE = """example:
   llm-roofline classify --d-model 4096 --n-layers 32 --seq-len 512 \\
       --peak-flops 312e12 --peak-bandwidth 2.039e12
-  llm-roofline classify --d-model 4096 --n-layers 32 --seq-len 512 --hardware a100-sxm-80gb --json"""
+  llm-roofline classify --d-model 4096 --n-layers 32 --seq-len 512 --peak-flops 312T \\
+      --peak-bandwidth '2.039 TB/s'
+  llm-roofline classify --d-model 4096 --n-layers 32 --seq-len 512 --hardware a100-sxm-80gb \\
+      --format json"""
 
 
 def add_parser(sub: Any) -> None:
@@ -21,17 +24,64 @@ def add_parser(sub: Any) -> None:
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--d-model", type=int, required=True, help="model width d")
-    p.add_argument("--n-layers", type=int, required=True, help="number of layers L")
-    p.add_argument("--seq-len", type=int, required=True, help="prompt length s (>= 0)")
-    p.add_argument("--peak-flops", type=float, help="peak FLOP/s, e.g. 312e12")
-    p.add_argument(
-        "--peak-bandwidth", type=float, help="memory bandwidth in bytes/s, e.g. 2.039e12"
+    from ..inputs.bounds import BANDWIDTH, LAYERS, PEAK_FLOPS, TOKENS, WIDTH, Bound
+    from ..inputs.units import parse_bytes_per_s, parse_flops_per_s
+    from .common import int_at_least, quantity, text_value
+
+    add = p.add_argument
+    add("--d-model", type=int_at_least(1, WIDTH), required=True, metavar="D", help="model width d")
+    add("--n-layers", type=int_at_least(1, LAYERS), required=True, metavar="L", help="layers L")
+    add(
+        "--seq-len",
+        type=int_at_least(0, TOKENS),
+        required=True,
+        metavar="S",
+        help="prompt length s",
     )
-    p.add_argument("--hardware", help="a hardware preset instead of the two peaks (bf16 peak)")
-    p.add_argument("--dtype-bytes", type=float, default=2, help="bytes per element (default 2)")
-    p.add_argument("--json", action="store_true", help="print the result dict as JSON")
+    add(
+        "--peak-flops",
+        type=quantity(parse_flops_per_s, PEAK_FLOPS),
+        metavar="FLOPS",
+        help="peak FLOP/s, e.g. 312e12, '312T' or '312 TFLOP/s'",
+    )
+    add(
+        "--peak-bandwidth",
+        "--bandwidth",
+        dest="peak_bandwidth",
+        type=quantity(parse_bytes_per_s, BANDWIDTH),
+        metavar="BYTES/S",
+        help="memory bandwidth, e.g. 2.039e12, '2.039 TB/s' or '2039GB/s'",
+    )
+    add(
+        "--hardware",
+        type=text_value,
+        metavar="DEVICE",
+        help="a preset or device file instead of the two peaks (its 16-bit peak)",
+    )
+    add(
+        "--dtype-bytes",
+        type=bytes_per_element(Bound(0.0, 32.0, low_open=True)),
+        default=2,
+        help="bytes per element (default 2)",
+    )
+    add("--format", choices=("text", "json"), default="text", help="text (default) or json")
+    add("--json", action="store_true", help="the same as --format json")
     p.set_defaults(func=run)
+
+
+def bytes_per_element(bound: Any) -> Any:
+    """An argparse type: a number of bytes per element inside ``bound`` (0.5 for 4-bit)."""
+    from ..inputs.bounds import quantity
+
+    def parse(text: str) -> float:
+        try:
+            return quantity("value", float(text), bound)
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(
+                f"expected a number of bytes in {bound.describe()}, got {text!r}"
+            ) from None
+
+    return parse
 
 
 def _peaks(args: argparse.Namespace) -> tuple[float, float]:
@@ -40,10 +90,15 @@ def _peaks(args: argparse.Namespace) -> tuple[float, float]:
     if args.hardware:
         if args.peak_flops is not None or args.peak_bandwidth is not None:
             raise UsageError("give either --hardware or --peak-flops/--peak-bandwidth, not both")
-        from ..catalog.hardware_catalog import get_hardware
+        from ..catalog.hardware_catalog import resolve_hardware
+        from .common import one_name
 
-        hw = get_hardware(args.hardware)
-        return hw.peak_for("bf16"), hw.bandwidth_bytes_per_s
+        spec = one_name("--hardware", args.hardware, "device", "compare")
+        try:
+            hw = resolve_hardware(spec)
+            return hw.peak_for("bf16"), hw.bandwidth_bytes_per_s
+        except (ValueError, OSError, KeyError) as exc:
+            raise UsageError(f"--hardware {spec!r}: {exc}") from None
     if args.peak_flops is None or args.peak_bandwidth is None:
         raise UsageError("--peak-flops and --peak-bandwidth are required (or give --hardware)")
     return args.peak_flops, args.peak_bandwidth
@@ -56,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     result = classify_prefill_vs_decode(
         args.d_model, args.n_layers, args.seq_len, peak_flops, peak_bandwidth, args.dtype_bytes
     )
-    if args.json:
+    if args.json or args.format == "json":
         print(json.dumps(result))
         return 0
     ridge = result["ridge_point"]

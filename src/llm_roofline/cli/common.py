@@ -19,9 +19,21 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import UsageError
+from .values import (
+    dtype,
+    int_at_least,
+    names_list,
+    peak,
+    plot_file,
+    quantity,
+    split_list,
+    text_value,
+    writable_file,
+)
 
 if TYPE_CHECKING:
     from ..inputs.hardware import Hardware
@@ -35,89 +47,45 @@ ATTENTION_CHOICES = ("flash", "eager")
 LOGITS_CHOICES = ("last", "all")
 
 
-# ---- value types: each error names the flag ----------------------------------------------
+def one_name(flag: str, text: str, what: str, command: str) -> str:
+    """A single-valued name flag: the value whole; a comma list is refused, naming the flag."""
+    name = text.strip()
+    if not name:
+        raise UsageError(f"{flag}: expected {what}, got {text!r}")
+    if "," in name and not Path(name).expanduser().exists():
+        raise UsageError(
+            f"{flag} takes one {what} here, got {text!r} (`llm-roofline {command}` takes a list)"
+        )
+    return name
 
 
-def int_at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number >= ``minimum`` (``1_000`` and ``4k`` not accepted)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text.replace(",", "").replace("_", ""))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-def dtype(options: tuple[str, ...] | None = None) -> Callable[[str], str]:
-    """An argparse type: a dtype name, normalized (``bfloat16`` -> ``bf16``)."""
-    from ..inputs.dtypes import STORAGE_DTYPES, normalize
-
-    def parse(text: str) -> str:
-        try:
-            return normalize("dtype", text, options or STORAGE_DTYPES)
-        except (TypeError, ValueError) as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    return parse
-
-
-def quantity(parse_unit: Callable[[str, Any], float], field: str) -> Callable[[str], float]:
-    """An argparse type: a positive quantity in SI or human units ('3.35 TB/s', '80GB')."""
-
-    def parse(text: str) -> float:
-        try:
-            return parse_unit(field, text)
-        except ValueError as exc:  # "value: cannot read ..." -> "cannot read ..."
-            raise argparse.ArgumentTypeError(str(exc).removeprefix(f"{field}: ")) from None
-
-    return parse
-
-
-def peak(text: str) -> tuple[str | None, float]:
-    """``--peak-flops``: '989T' (the workload's compute dtype) or 'fp8=1979T' (that dtype)."""
-    from ..catalog.hardware_catalog import parse_peak_assignment
-    from ..inputs.units import parse_flops_per_s
-
-    try:
-        if "=" in text:
-            return parse_peak_assignment(text)
-        return None, parse_flops_per_s("value", text)
-    except (TypeError, ValueError) as exc:
-        raise argparse.ArgumentTypeError(str(exc).removeprefix("value: ")) from None
-
-
-def plot_file(text: str) -> str:
-    """An argparse type: a plot path ending in .png or .svg (checked before any work)."""
-    from ..render.plot import plot_format
-
-    try:
-        plot_format(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
-
-
-def split_list(text: str) -> list[str]:
-    """'a, b,,c' -> ['a', 'b', 'c']."""
-    return [part.strip() for part in text.split(",") if part.strip()]
+__all__ = [
+    "dtype",
+    "int_at_least",
+    "names_list",
+    "peak",
+    "plot_file",
+    "quantity",
+    "split_list",
+    "text_value",
+    "writable_file",
+]
 
 
 # ---- model ---------------------------------------------------------------------------
 
 
-def add_model_args(parser: argparse.ArgumentParser, *, multiple: bool = False) -> None:
+def add_model_args(
+    parser: argparse.ArgumentParser, *, multiple: bool = False, default: str = DEFAULT_MODEL
+) -> None:
     what = "models, comma-separated" if multiple else "a model"
     parser.add_argument(
         "--model",
-        default=DEFAULT_MODEL,
+        default=default,
+        type=text_value,
         metavar="MODELS" if multiple else "MODEL",
         help=f"{what}: preset alias or repo id, config.json path, or cached HF repo id "
-        f"(default {DEFAULT_MODEL}; see `llm-roofline models`)",
+        f"(default {default}; see `llm-roofline models`)",
     )
 
 
@@ -132,15 +100,12 @@ def load_model(name: str, flag: str = "--model") -> Model:
 
 
 def model_from_args(args: argparse.Namespace) -> Model:
-    names = split_list(args.model)
-    if len(names) != 1:
-        raise UsageError(f"--model takes one model here, got {args.model!r}")
-    return load_model(names[0])
+    return load_model(one_name("--model", args.model, "model", "compare"))
 
 
 def models_from_args(args: argparse.Namespace) -> list[tuple[str, Model]]:
     """(name as given, Model) for each of ``--model A,B``."""
-    names = split_list(args.model)
+    names = names_list(args.model)
     if not names:
         raise UsageError("--model: no model given")
     return [(name, load_model(name)) for name in names]
@@ -150,6 +115,7 @@ def models_from_args(args: argparse.Namespace) -> list[tuple[str, Model]]:
 
 
 def add_hardware_args(parser: argparse.ArgumentParser, *, multiple: bool = False) -> None:
+    from ..inputs.bounds import BANDWIDTH, MEMORY
     from ..inputs.units import parse_bytes, parse_bytes_per_s
 
     what = "devices, comma-separated" if multiple else "a device"
@@ -157,6 +123,7 @@ def add_hardware_args(parser: argparse.ArgumentParser, *, multiple: bool = False
     group.add_argument(
         "--hardware",
         default=DEFAULT_HARDWARE,
+        type=text_value,
         metavar="DEVICES" if multiple else "DEVICE",
         help=f"{what}: preset id or alias, or a .json/.toml device file "
         f"(default {DEFAULT_HARDWARE}; see `llm-roofline hardware`)",
@@ -170,13 +137,13 @@ def add_hardware_args(parser: argparse.ArgumentParser, *, multiple: bool = False
     )
     group.add_argument(
         "--bandwidth",
-        type=quantity(parse_bytes_per_s, "value"),
+        type=quantity(parse_bytes_per_s, BANDWIDTH),
         metavar="BYTES/S",
         help="override the memory bandwidth, e.g. '3.35 TB/s' or 3.35e12",
     )
     group.add_argument(
         "--memory",
-        type=quantity(parse_bytes, "value"),
+        type=quantity(parse_bytes, MEMORY),
         metavar="BYTES",
         help="override the memory capacity, e.g. '80GB' (10^9) or '80GiB' (2^30)",
     )
@@ -212,15 +179,12 @@ def load_hardware(spec: str, args: argparse.Namespace) -> Hardware:
 
 
 def hardware_from_args(args: argparse.Namespace) -> Hardware:
-    specs = split_list(args.hardware)
-    if len(specs) != 1:
-        raise UsageError(f"--hardware takes one device here, got {args.hardware!r}")
-    return load_hardware(specs[0], args)
+    return load_hardware(one_name("--hardware", args.hardware, "device", "compare"), args)
 
 
 def hardware_list_from_args(args: argparse.Namespace) -> list[tuple[str, Hardware]]:
     """(spec as given, Hardware) for each of ``--hardware H1,H2``."""
-    specs = split_list(args.hardware)
+    specs = names_list(args.hardware)
     if not specs:
         raise UsageError("--hardware: no device given")
     return [(spec, load_hardware(spec, args)) for spec in specs]
@@ -231,19 +195,20 @@ def hardware_list_from_args(args: argparse.Namespace) -> list[tuple[str, Hardwar
 
 def add_workload_args(parser: argparse.ArgumentParser) -> None:
     """The Workload's fields as flags; defaults are the Workload's own (None: not given)."""
+    from ..inputs.bounds import BATCH, TOKENS, WIDTH
     from ..inputs.dtypes import ACTIVATION_DTYPES, WEIGHT_DTYPES
 
     group = parser.add_argument_group("workload")
     add = group.add_argument
-    add("--batch", type=int_at_least(1), metavar="N", help="sequences (default 1)")
-    add("--prompt-len", type=int_at_least(1), metavar="N", help="prompt tokens (2048)")
+    add("--batch", type=int_at_least(1, BATCH), metavar="N", help="sequences (default 1)")
+    add("--prompt-len", type=int_at_least(1, TOKENS), metavar="N", help="prompt tokens (2048)")
     add(
         "--context-len",
-        type=int_at_least(0),
+        type=int_at_least(0, TOKENS),
         metavar="N",
         help="tokens cached at the decode step (default: the prompt length)",
     )
-    add("--output-len", type=int_at_least(0), metavar="N", help="generated tokens (256)")
+    add("--output-len", type=int_at_least(0, TOKENS), metavar="N", help="generated tokens (256)")
     add(
         "--weight-dtype",
         type=dtype(WEIGHT_DTYPES),
@@ -257,7 +222,12 @@ def add_workload_args(parser: argparse.ArgumentParser) -> None:
         metavar="DTYPE",
         help="activations, and the peak the matmuls run at (bf16; fp4 = NVFP4/MXFP4)",
     )
-    add("--weight-group-size", type=int_at_least(1), metavar="N", help="int4/fp4 group (128)")
+    add(
+        "--weight-group-size",
+        type=int_at_least(1, WIDTH),
+        metavar="N",
+        help="weights per scale: int4/fp4 (128), int8/fp8 (per-channel unless given)",
+    )
     add("--attention", choices=ATTENTION_CHOICES, help="flash (default) or eager")
     add("--logits", choices=LOGITS_CHOICES, help="lm_head on the last position (default) or all")
 
@@ -291,6 +261,15 @@ def workload_from_args(args: argparse.Namespace) -> Workload:
         raise UsageError(f"workload: {_message(exc)}") from None
 
 
+def require(module: str) -> None:
+    """A ModuleNotFoundError for ``module`` (an optional extra) before any work starts;
+    ``main`` reports it as one line naming the extra to install."""
+    from ..measure.device import installed
+
+    if not installed(module):
+        raise ModuleNotFoundError(f"No module named {module!r}", name=module)
+
+
 # ---- output --------------------------------------------------------------------------
 
 
@@ -309,21 +288,24 @@ def _message(exc: BaseException) -> str:
 
 def add_parallelism_args(parser: argparse.ArgumentParser) -> None:
     """--tp, --pp, --ep, --dp, --micro-batches (reusable by other commands)."""
+    from ..inputs.bounds import BATCH, DEGREE
+
     group = parser.add_argument_group("parallelism (docs/PARALLELISM.md)")
     add = group.add_argument
-    add("--tp", type=int_at_least(1), default=1, metavar="N", help="tensor-parallel degree (1)")
-    add("--pp", type=int_at_least(1), default=1, metavar="N", help="pipeline stages (1)")
-    add("--ep", type=int_at_least(1), default=1, metavar="N", help="expert-parallel degree (1)")
+    degree = int_at_least(1, DEGREE)
+    add("--tp", type=degree, default=1, metavar="N", help="tensor-parallel degree (1)")
+    add("--pp", type=degree, default=1, metavar="N", help="pipeline stages (1)")
+    add("--ep", type=degree, default=1, metavar="N", help="expert-parallel degree (1)")
     add(
         "--dp",
-        type=int_at_least(1),
+        type=degree,
         default=1,
         metavar="N",
         help="data-parallel replicas, each with its own --batch (1): throughput scales",
     )
     add(
         "--micro-batches",
-        type=int_at_least(1),
+        type=int_at_least(1, BATCH),
         default=1,
         metavar="N",
         help="pipeline micro-batches per phase (1)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from .common import (
@@ -33,7 +34,10 @@ def add_parser(sub: Any) -> None:
     add_workload_args(p)
     add_parallelism_args(p)
     p.add_argument(
-        "--format", choices=("table", "json"), default="table", help="table, or a JSON list"
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="table (default), json (a list of reports) or csv (one line per column)",
     )
     p.set_defaults(func=run)
 
@@ -65,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
             columns.append((heading, report))
     if args.format == "json":
         print(json.dumps([{"column": h, "report": r.to_dict()} for h, r in columns], indent=2))
+    elif args.format == "csv":
+        from ..render.compare import compare_csv
+
+        sys.stdout.write(compare_csv(columns))
     else:
         print(compare_table(columns))
     return 0

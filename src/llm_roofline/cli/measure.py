@@ -8,11 +8,25 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..inputs.bounds import Bound
+from .common import int_at_least, text_value, writable_file
+
 EXAMPLE = """examples:
   llm-roofline measure --out my-cpu.json                  # torch on the CPU, fp32 and bf16
   llm-roofline measure --device cuda --dtypes bf16,fp16 --out h100.json
   llm-roofline measure --quick --out /tmp/check.json      # seconds: checks the machinery
   llm-roofline analyze --hardware my-cpu.json --model qwen2.5-0.5b --act-dtype fp32"""
+
+
+THREADS = Bound(1, 4096)
+PASSES = Bound(1, 100)
+
+
+def profile_file(text: str) -> str:
+    """An argparse type: a writable path ending in .json (checked before measuring)."""
+    if not text.endswith(".json"):
+        raise argparse.ArgumentTypeError(f"must end in .json, got {text!r}")
+    return writable_file(text)
 
 
 def add_parser(sub: Any) -> None:
@@ -27,8 +41,12 @@ def add_parser(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default auto")
-    p.add_argument("--dtypes", default="fp32,bf16", help="comma-separated (default fp32,bf16)")
-    p.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: all)")
+    p.add_argument(
+        "--dtypes", type=text_value, default="fp32,bf16", help="comma-separated (default fp32,bf16)"
+    )
+    p.add_argument(
+        "--threads", type=int_at_least(1, THREADS), metavar="N", help="CPU threads (default: all)"
+    )
     p.add_argument("--backend", choices=("auto", "torch", "numpy"), default="auto")
     p.add_argument("--quick", action="store_true", help="tiny sizes, seconds: not a calibration")
     p.add_argument(
@@ -47,25 +65,27 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--passes",
-        type=int,
+        type=int_at_least(1, PASSES),
         default=1,
         metavar="N",
         help="run the whole sweep N times and merge per point with --statistic (default 1)",
     )
-    p.add_argument("--out", metavar="FILE.json", help="write the profile here (default stdout)")
+    p.add_argument(
+        "--out",
+        type=profile_file,
+        metavar="FILE.json",
+        help="write the profile here (default stdout); its folder is checked before measuring",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..measure import MeasureOptions, measure_profile, planned_steps
-    from ..measure.device import parse_list
+    from ..measure.device import available_backend, parse_list
     from ..render.progress import Progress
     from . import UsageError
 
-    if args.threads is not None and args.threads < 1:
-        raise UsageError(f"--threads must be >= 1, got {args.threads}")
-    if args.out and not args.out.endswith(".json"):
-        raise UsageError(f"--out must end in .json, got {args.out!r}")
+    backend = available_backend(args.backend)  # a missing extra: one line, before any work
     dtypes = tuple(parse_list(args.dtypes))
     models = tuple(parse_list(args.model))
     options = MeasureOptions(
@@ -73,16 +93,23 @@ def run(args: argparse.Namespace) -> int:
         dtypes,
         args.threads,
         args.quick,
-        args.backend,
+        backend,
         models,
         args.statistic,
         args.passes,
     )
-    with Progress(planned_steps(options, len(dtypes)), label="measure") as bar:
+    with Progress(planned_steps(options, len(dtypes)), label="measure", eta=True) as bar:
         profile = measure_profile(options, tick=lambda note: bar.advance(note=note))
     text = json.dumps(profile, indent=1) + "\n"
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        try:
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as exc:  # the folder went away while measuring: keep the result
+            sys.stdout.write(text)
+            raise UsageError(
+                f"--out {args.out!r}: cannot write ({exc.strerror or exc}); "
+                "the profile was printed to stdout instead"
+            ) from None
         peaks = ", ".join(
             f"{k} {v / 1e9:.1f} GFLOP/s" for k, v in profile["peak_flops_per_s"].items()
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -69,28 +70,52 @@ def _billions(n: int) -> str:
 
 
 def show(name: str) -> str:
-    from ..catalog.model_catalog import find_entry
+    from ..catalog.model_catalog import config_url, find_entry, hub_url
     from ..render.table import wrap
     from .common import load_model
 
     model = load_model(name, flag="models show")
     lines = [model.name, *_shape(model)]
-    entry = find_entry(name)
+    entry = find_entry(name) if not _is_path(name) else None
     if entry is not None:
         published = f"{entry.published_parameters:,}" if entry.published_parameters else "not found"
+        copy = "verbatim" if entry.config_verbatim else "rebuilt from cross-checked copies"
         lines += [
             "",
             f"alias: {entry.alias}",
+            "sources:",
+            f"  repository  {hub_url(entry.repo_id)}",
+            f"  config      {config_url(entry.repo_id)}",
+            f"              bundled copy: {copy} (docs/MODELS.md)",
             f"published parameters: {published} ({entry.published_parameters_rounded})",
-            wrap(f"source: {entry.published_parameters_source}", hang=4),
-            "config source:",
-            *(wrap(line, hang=4) for line in entry.source.splitlines() if line.strip()),
+            wrap(f"source: {public_source(entry.published_parameters_source)}", hang=4),
         ]
         if entry.notes:
             lines.append(wrap(f"notes: {entry.notes}", indent="", hang=2))
     else:
         lines += ["", wrap(f"source: {model.source}", indent="", hang=2)]
     return "\n".join(lines)
+
+
+_GITHUB_FILE = re.compile(
+    r"public GitHub file located via code-search index \(file id \d+; repository name not "
+    r"exposed by the index\)"
+)
+_BRIEF = re.compile(r"value given in the task brief(?: \([^)]*\))?[;,]?\s*(?:also\s*)?")
+
+
+def public_source(text: str) -> str:
+    """A published count's source as a user reads it: where it was published, without the
+    search bookkeeping the index keeps (index ids, how the file was found)."""
+    text = _GITHUB_FILE.sub("a public GitHub file", _BRIEF.sub("", text))
+    text = text.replace(" in the searched corpora", "").strip(" ;")
+    return text[:1].upper() + text[1:] if text else "not recorded"
+
+
+def _is_path(name: str) -> bool:
+    from pathlib import Path
+
+    return Path(name).expanduser().exists()
 
 
 def _shape(m: Model) -> list[str]:

@@ -62,9 +62,11 @@ def run(args: argparse.Namespace) -> int:
         hardware_from_args,
         model_from_args,
         parallelism_from_args,
+        require,
         workload_from_args,
     )
 
+    require("matplotlib")
     model, hardware = model_from_args(args), hardware_from_args(args)
     report = analyze(model, hardware, workload_from_args(args), parallelism_from_args(args))
     warn(report.warnings)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+import sys
+from typing import Any
 
 from . import UsageError
 from .common import (
@@ -16,11 +17,9 @@ from .common import (
     parallelism_from_args,
     plot_file,
     split_list,
+    text_value,
     warn,
 )
-
-if TYPE_CHECKING:
-    from ..studies.serving import ServingCurve
 
 EXAMPLE = """examples:
   llm-roofline serve-curve --model llama-3.1-70b --hardware h100-sxm --tp 8
@@ -68,8 +67,10 @@ def price(text: str) -> float:
 
 
 def batch_list(text: str) -> list[int]:
-    """An argparse type: '1,8,64' -> [1, 8, 64], each >= 1."""
-    parse = int_at_least(1)
+    """An argparse type: '1,8,64' -> [1, 8, 64], each a batch size (1 to 10^7)."""
+    from ..inputs.bounds import BATCH
+
+    parse = int_at_least(1, BATCH)
     sizes = [parse(part) for part in split_list(text)]
     if not sizes:
         raise argparse.ArgumentTypeError("expected batch sizes, e.g. 1,8,64")
@@ -91,6 +92,8 @@ def add_parser(sub: Any) -> None:
     add_hardware_args(p)
     add_workload_args(p)
     add_parallelism_args(p)
+    from ..inputs.bounds import SPEC_K, TOKENS
+
     group = p.add_argument_group("serving")
     add = group.add_argument
     add(
@@ -101,10 +104,25 @@ def add_parser(sub: Any) -> None:
     )
     add("--reserve", type=fraction, default=0.1, metavar="F", help="memory kept free (0.1)")
     add("--price-per-hour", type=price, metavar="PRICE", help="price of one device-hour")
-    add("--chunk-size", type=int_at_least(1), metavar="N", help="chunked prefill, N tokens")
+    add(
+        "--chunk-size",
+        type=int_at_least(1, TOKENS),
+        metavar="N",
+        help="chunked prefill, N tokens",
+    )
     add("--mla-decode", choices=("absorbed", "naive"), help="MLA decode form (absorbed)")
-    add("--draft-model", metavar="MODEL", help="speculative decoding with this draft model")
-    add("--spec-k", type=int_at_least(1), metavar="K", help=f"draft tokens ({DEFAULT_SPEC_K})")
+    add(
+        "--draft-model",
+        type=text_value,
+        metavar="MODEL",
+        help="speculative decoding with this draft model",
+    )
+    add(
+        "--spec-k",
+        type=int_at_least(1, SPEC_K),
+        metavar="K",
+        help=f"draft tokens, 1 to {SPEC_K.high:g} ({DEFAULT_SPEC_K})",
+    )
     add(
         "--spec-alpha",
         type=probability,
@@ -112,7 +130,12 @@ def add_parser(sub: Any) -> None:
         help=f"acceptance rate per draft token ({DEFAULT_SPEC_ALPHA})",
     )
     out = p.add_argument_group("output")
-    out.add_argument("--format", choices=("table", "json"), default="table")
+    out.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="table (default), json (the curve document) or csv (one line per batch size)",
+    )
     out.add_argument("--plot", type=plot_file, metavar="FILE", help="also draw to FILE (.png/.svg)")
     p.set_defaults(func=run)
 
@@ -120,9 +143,14 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    from ..render.serving import serving_csv, serving_table
     from ..studies.serving import SpeculativeConfig, serving_curve
     from .common import hardware_from_args, model_from_args, workload_from_args
 
+    if args.plot:
+        from .common import require
+
+        require("matplotlib")
     if args.draft_model is None and (args.spec_k is not None or args.spec_alpha is not None):
         raise UsageError("--spec-k and --spec-alpha need --draft-model")
     model, hardware = model_from_args(args), hardware_from_args(args)
@@ -150,6 +178,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.format == "json":
         print(curve.to_json())
+    elif args.format == "csv":
+        sys.stdout.write(serving_csv(curve))
     else:
         print(serving_table(curve))
     if any(not point.fits for point in curve.points):
@@ -163,58 +193,3 @@ def run(args: argparse.Namespace) -> int:
 
         plot_serving_curve(curve, args.plot)
     return 0
-
-
-def serving_table(curve: ServingCurve) -> str:
-    """The curve as a terminal table with a few header lines (computes nothing)."""
-    from ..inputs.units import format_bytes, format_seconds
-    from ..render.table import grid
-
-    par = curve.parallelism
-    lines = [
-        f"{curve.model} on {curve.devices} x {curve.hardware} (tensor {par['tensor']}, "
-        f"pipeline {par['pipeline']}, expert {par['expert']}, micro-batches "
-        f"{par['micro_batches']}): prompt {curve.prompt_len}, output {curve.output_len} tokens",
-        f"largest batch that fits: {_or(curve.max_batch_size, 'none')} (reserve "
-        f"{100 * curve.reserve_fraction:g}% of {format_bytes(curve.usable_memory_bytes_per_device / (1 - curve.reserve_fraction))} per device)",
-        "decode stays memory-bound at every batch"
-        if curve.compute_bound_batch_size is None
-        else f"decode turns compute-bound at batch {curve.compute_bound_batch_size}",
-    ]
-    if curve.chunk_size is not None:
-        lines.append(f"TTFT with chunked prefill of {curve.chunk_size} tokens")
-    headers = ["batch", "TTFT", "TPOT", "e2e", "tok/s", "tok/s/dev", "mem/dev", "fits", "decode"]
-    if curve.price_per_device_hour is not None:
-        headers.append("$/Mtok")
-    if curve.speculative is not None:
-        s = curve.speculative
-        lines.append(f"speculative: draft {s['draft']}, k {s['k']}, alpha {s['alpha']}")
-        headers += ["spec TPOT", "speedup"]
-    rows = []
-    for p in curve.points:
-        row = [
-            str(p.batch_size),
-            format_seconds(p.ttft_s),
-            format_seconds(p.tpot_s),
-            format_seconds(p.e2e_latency_s),
-            f"{p.output_tokens_per_s:,.0f}",
-            f"{p.output_tokens_per_s_per_device:,.0f}",
-            format_bytes(p.memory_bytes_per_device),
-            "yes" if p.fits else "no",
-            p.decode_bound.removesuffix("-bound"),
-        ]
-        if curve.price_per_device_hour is not None:
-            cost = p.cost_per_million_tokens
-            row.append("-" if cost is None else f"{cost:.3g}")
-        if curve.speculative is not None:
-            row += [
-                format_seconds(p.spec_time_per_token_s or 0.0),
-                f"{p.spec_speedup or 0.0:.2f}x",
-            ]
-        rows.append(row)
-    right = [h not in ("fits", "decode") for h in headers]
-    return "\n".join([*lines, "", grid(headers, rows, right)])
-
-
-def _or(value: int | None, text: str) -> str:
-    return text if value is None else str(value)

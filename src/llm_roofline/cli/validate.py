@@ -5,9 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from .common import add_model_args
+from ..inputs.bounds import BATCH, TOKENS, Bound, quantity
+from .common import add_model_args, int_at_least, split_list, text_value, warn
+
+if TYPE_CHECKING:
+    from ..inputs.hardware import Hardware
+    from ..inputs.model import Model
+    from ..validate.points import Point
+
+DEFAULT_MODEL = "qwen2.5-0.5b"  # 2 GB of fp32 weights: fits the memory of most machines
+THREADS = Bound(1, 4096)
+REPEATS = Bound(0, 1000)
 
 EXAMPLE = """examples:
   llm-roofline measure --out cpu.json
@@ -27,71 +38,141 @@ def add_parser(sub: Any) -> None:
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_model_args(p)
-    p.add_argument(
+    add_model_args(p, default=DEFAULT_MODEL)
+    add = p.add_argument
+    add(
         "--hardware",
         required=True,
+        type=text_value,
         metavar="PROFILE",
         help="a measured profile (.json from `llm-roofline measure`) or a preset",
     )
-    p.add_argument("--dtypes", default="fp32,bf16", help="comma-separated (default fp32,bf16)")
-    p.add_argument("--batches", default="1,4,16", help="decode batches (default 1,4,16)")
-    p.add_argument("--prompt-lens", default="128,512,2048", help="prefill lengths, batch 1")
-    p.add_argument("--context-lens", default="512", help="decode contexts (default 512)")
-    p.add_argument(
+    add("--dtypes", type=text_value, default="fp32,bf16", help="comma-separated (fp32,bf16)")
+    add("--batches", type=counts(BATCH), default="1,4,16", help="decode batches (1,4,16)")
+    add(
+        "--prompt-lens",
+        type=counts(TOKENS, minimum=1),
+        default="128,512,2048",
+        help="prefill lengths, batch 1 (128,512,2048)",
+    )
+    add(
+        "--context-lens",
+        type=counts(TOKENS, minimum=0),
+        default="512",
+        help="decode contexts (default 512)",
+    )
+    add(
         "--backend",
         choices=("ours", "transformers"),
         default="ours",
         help="ours: the compact reference model (default); transformers: the same model "
         "through Hugging Face transformers (pip install 'llm-roofline[torch,hf]')",
     )
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: all)")
-    p.add_argument("--repeats", type=int, default=5, help="timed runs per point (median)")
-    p.add_argument("--warmup", type=int, default=1, help="untimed runs per point first")
-    p.add_argument("--budget-s", type=float, default=20.0, help="stop repeating past this (>=3)")
-    p.add_argument(
+    add("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    add("--threads", type=int_at_least(1, THREADS), metavar="N", help="CPU threads (all)")
+    add("--repeats", type=int_at_least(1, REPEATS), default=5, help="timed runs per point (5)")
+    add("--warmup", type=int_at_least(0, REPEATS), default=1, help="untimed runs first (1)")
+    add("--budget-s", type=seconds, default=20.0, help="stop repeating a point past this (20)")
+    add(
         "--statistic",
         choices=("median", "min"),
         default="median",
         help="measured time: median of the timed runs (default) or the fastest; use the "
         "statistic the profile was measured with",
     )
-    p.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    add("--format", choices=("table", "json", "markdown"), default="table")
     p.set_defaults(func=run)
 
 
+def counts(bound: Bound, minimum: int = 1) -> Callable[[str], list[int]]:
+    """An argparse type: a comma-separated list of whole numbers inside ``bound``."""
+    one = int_at_least(minimum, bound)
+
+    def parse(text: str) -> list[int]:
+        values = [one(part) for part in split_list(text)]
+        if not values:
+            raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}")
+        return values
+
+    return parse
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a time budget in seconds, 0.1 to a day."""
+    try:
+        return quantity("value", float(text), Bound(0.1, 86_400.0))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected seconds between 0.1 and 86400, got {text!r}"
+        ) from None
+
+
 def run(args: argparse.Namespace) -> int:
-    from ..measure.device import parse_ints, parse_list, select_device, select_dtypes
-    from ..measure.reference_model import check_supported
-    from ..render.progress import Progress
-    from ..validate import run_validation
-    from ..validate.harness import TimingOptions, grid
-    from ..validate.render import render_markdown, render_table
-    from . import UsageError
+    from ..measure.device import installed, parse_list
     from .common import load_hardware, model_from_args
 
     model = model_from_args(args)
-    check_supported(model)
     hardware = load_hardware(args.hardware, args)
-    if args.repeats < 1 or args.warmup < 0:
-        raise UsageError("--repeats must be >= 1 and --warmup >= 0")
-    try:
-        import torch
-    except ImportError:
-        raise UsageError("validate needs PyTorch (pip install 'llm-roofline[torch]')") from None
+    for module in ("torch", "transformers") if args.backend == "transformers" else ("torch",):
+        if not installed(module):  # before any torch-backed module is imported
+            raise ModuleNotFoundError(f"No module named {module!r}", name=module)
+    from ..measure.reference_model import check_supported
+    from ..validate.harness import grid
+
+    check_supported(model)
+    device, dtypes = _device_and_dtypes(args.device, parse_list(args.dtypes))
+    points = grid(dtypes, args.prompt_lens, args.batches, args.context_lens)
+    check_memory(model, points, device, args.backend)
+    return _time_and_print(args, model, hardware, points, device)
+
+
+def _device_and_dtypes(requested: str, dtypes: list[str]) -> tuple[str, tuple[str, ...]]:
+    import torch
+
+    from ..measure.device import select_device, select_dtypes
+
     cuda = torch.cuda.is_available()
-    device = select_device(args.device, backend="torch", cuda_available=cuda)
+    device = select_device(requested, backend="torch", cuda_available=cuda)
     bf16 = bool(cuda and torch.cuda.is_bf16_supported())
-    dtypes = select_dtypes(
-        parse_list(args.dtypes), backend="torch", device=device, bf16_supported=bf16
+    chosen = select_dtypes(dtypes, backend="torch", device=device, bf16_supported=bf16)
+    return device, chosen
+
+
+def check_memory(model: Model, points: Sequence[Point], device: str, backend: str) -> None:
+    """A UsageError, before any build, when one (model, dtype) build cannot fit in memory."""
+    from ..inputs.units import format_bytes
+    from ..validate.harness import build_bytes, free_memory_bytes
+    from . import UsageError
+
+    free = free_memory_bytes(device)
+    if free is None:
+        return
+    per_dtype = {p.dtype: [q for q in points if q.dtype == p.dtype] for p in points}
+    need = max(
+        build_bytes(model, chosen, backend == "transformers") for chosen in per_dtype.values()
     )
-    points = grid(
-        dtypes,
-        parse_ints("--prompt-lens", args.prompt_lens),
-        parse_ints("--batches", args.batches),
-        parse_ints("--context-lens", args.context_lens, minimum=0),
-    )
+    if need > free:
+        raise UsageError(
+            f"--model {model.name}: one build needs about {format_bytes(need)} for this grid "
+            f"(weights, KV cache, activations), but {device} memory has "
+            f"{format_bytes(free)} free; choose a smaller model (the default is "
+            f"{DEFAULT_MODEL}), fewer --dtypes, or smaller --batches/--prompt-lens"
+        )
+
+
+def _time_and_print(
+    args: argparse.Namespace,
+    model: Model,
+    hardware: Hardware,
+    points: Sequence[Point],
+    device: str,
+) -> int:
+    from ..render.progress import Progress
+    from ..validate import run_validation
+    from ..validate.compare import host_load_warning
+    from ..validate.harness import TimingOptions
+    from ..validate.render import render_markdown, render_table
+
     opts = TimingOptions(
         device=device,
         backend=args.backend,
@@ -101,8 +182,11 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads,
         statistic=args.statistic,
     )
-    with Progress(len(points), label="validate") as bar:
+    with Progress(len(points), label="validate", eta=True) as bar:
         result = run_validation(model, hardware, points, opts, lambda p, t: bar.advance())
+    loaded = host_load_warning(result)
+    if loaded:
+        warn([loaded])
     if args.format == "json":
         print(json.dumps(result.to_dict(), indent=1))
     else:

@@ -6,10 +6,11 @@ compute dtype the device runs natively. Human units are converted in ``units``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import checks
+from . import bounds, checks
 from .dtypes import COMPUTE_DTYPES
 
 # Default achievable fractions of peak for the "expected" estimate. Chosen from the
@@ -25,6 +26,16 @@ DEFAULT_BANDWIDTH_EFFICIENCY = 0.70
 # 16-bit floats run at the same tensor-core rate wherever both exist; a device that lists
 # only one (V100 and T4 have fp16 only) runs the other's workload at that rate.
 _EQUIVALENT_DTYPES = {"bf16": "fp16", "fp16": "bf16"}
+
+
+# Every number of a device and its plausible range (inputs/bounds.py).
+_QUANTITIES = {
+    "bandwidth_bytes_per_s": bounds.BANDWIDTH,
+    "memory_bytes": bounds.MEMORY,
+    "interconnect_bytes_per_s": bounds.INTERCONNECT,
+    "compute_efficiency": bounds.EFFICIENCY,
+    "bandwidth_efficiency": bounds.EFFICIENCY,
+}
 
 
 @dataclass(frozen=True)
@@ -44,22 +55,32 @@ class Hardware:
 
     def __post_init__(self) -> None:
         checks.text("name", self.name)
-        if not isinstance(self.peak_flops_per_s, dict) or not self.peak_flops_per_s:
-            raise ValueError(
-                f"peak_flops_per_s must map compute dtypes to FLOP/s, got {self.peak_flops_per_s!r}"
+        for name in ("id", "vendor", "source", "notes"):
+            checks.string(name, getattr(self, name))
+        peaks = self.peak_flops_per_s
+        if not isinstance(peaks, Mapping) or not peaks:
+            raise TypeError(
+                "peak_flops_per_s must map compute dtypes to FLOP/s, got "
+                f"{bounds.show(peaks)} ({type(peaks).__name__})"
             )
-        for dtype, peak in self.peak_flops_per_s.items():
-            if dtype not in COMPUTE_DTYPES:
+        checked = {}
+        for dtype, peak in peaks.items():
+            if not isinstance(dtype, str) or dtype not in COMPUTE_DTYPES:
                 raise ValueError(
-                    f"peak_flops_per_s has unknown dtype {dtype!r}; known: {', '.join(COMPUTE_DTYPES)}"
+                    f"peak_flops_per_s has unknown dtype {bounds.show(dtype)}; known: "
+                    f"{', '.join(COMPUTE_DTYPES)}"
                 )
-            checks.positive(f"peak_flops_per_s.{dtype}", peak)
-        checks.positive("bandwidth_bytes_per_s", self.bandwidth_bytes_per_s)
-        checks.positive("memory_bytes", self.memory_bytes)
-        if self.interconnect_bytes_per_s is not None:
-            checks.positive("interconnect_bytes_per_s", self.interconnect_bytes_per_s)
-        checks.fraction("compute_efficiency", self.compute_efficiency)
-        checks.fraction("bandwidth_efficiency", self.bandwidth_efficiency)
+            checked[dtype] = bounds.quantity(f"peak_flops_per_s.{dtype}", peak, bounds.PEAK_FLOPS)
+        object.__setattr__(self, "peak_flops_per_s", checked)
+        for name, bound in _QUANTITIES.items():
+            if name != "interconnect_bytes_per_s" or self.interconnect_bytes_per_s is not None:
+                object.__setattr__(self, name, bounds.quantity(name, getattr(self, name), bound))
+        table = self.efficiency_table
+        if table is not None and not isinstance(table, dict):
+            raise TypeError(
+                "efficiency_table must be a dict (a measured profile's table) or None, got "
+                f"{bounds.show(table)} ({type(table).__name__})"
+            )
 
     def compute_dtype_for(self, dtype: str) -> str:
         """The dtype whose peak a ``dtype`` matmul runs at on this device.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import checks
+from . import bounds
 from .model import Model
 
 
@@ -26,8 +26,10 @@ class Layout:
     micro_batches: int = 1  # per phase, the batch is cut into this many pipeline micro-batches
 
     def __post_init__(self) -> None:
-        for name in ("tensor", "pipeline", "expert", "data", "micro_batches"):
-            checks.integer(name, getattr(self, name), minimum=1)
+        for name in ("tensor", "pipeline", "expert", "data"):
+            object.__setattr__(self, name, bounds.count(name, getattr(self, name), bounds.DEGREE))
+        micro = bounds.count("micro_batches", self.micro_batches, bounds.BATCH)
+        object.__setattr__(self, "micro_batches", micro)
         if self.expert > 1 and self.expert % self.tensor:
             raise ValueError(
                 f"expert ({self.expert}) must be 1 or a multiple of tensor ({self.tensor}): "

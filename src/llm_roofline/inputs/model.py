@@ -14,9 +14,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from . import checks, xp
+from . import bounds, checks, xp
 
 NORM_KINDS = ("rmsnorm", "layernorm")
+
+
+def _from_zero(bound: bounds.Bound) -> bounds.Bound:
+    return bounds.Bound(0, bound.high)
+
+
+def _from_one(bound: bounds.Bound) -> bounds.Bound:
+    return bounds.Bound(1, bound.high)
+
+
+def _counts(instance: object, prefix: str, table: dict[str, bounds.Bound]) -> None:
+    """Check each named count against its bound and store it back as an ``int``."""
+    for name, bound in table.items():
+        value = bounds.count(prefix + name, getattr(instance, name), bound)
+        object.__setattr__(instance, name, value)
+
+
+_MODEL_COUNTS = {
+    "vocab_size": bounds.VOCABULARY,
+    "hidden_size": bounds.WIDTH,
+    "num_layers": bounds.LAYERS,
+    "num_attention_heads": bounds.HEADS,
+    "num_key_value_heads": bounds.HEADS,
+    "head_dim": bounds.WIDTH,
+    "intermediate_size": bounds.WIDTH,
+    "norms_per_layer": bounds.NORMS_PER_LAYER,
+    "position_embeddings": bounds.TOKENS,
+}
 
 
 @dataclass(frozen=True)
@@ -35,21 +63,25 @@ class MoE:
     shared_expert_gate: bool = False  # Qwen2-MoE: Linear(d, 1) gating the shared expert
 
     def __post_init__(self) -> None:
-        checks.integer("moe.num_experts", self.num_experts, minimum=1)
-        checks.integer("moe.experts_per_token", self.experts_per_token, minimum=1)
+        _counts(
+            self,
+            "moe.",
+            {
+                "num_experts": bounds.EXPERTS,
+                "experts_per_token": bounds.EXPERTS,
+                "expert_intermediate_size": bounds.WIDTH,
+                "num_shared_experts": _from_zero(bounds.EXPERTS),
+                "shared_expert_intermediate_size": _from_zero(bounds.WIDTH),
+                "first_dense_layers": _from_zero(bounds.LAYERS),
+            },
+        )
         if self.experts_per_token > self.num_experts:
             raise ValueError(
                 f"moe.experts_per_token ({self.experts_per_token}) must not exceed "
                 f"moe.num_experts ({self.num_experts})"
             )
-        checks.integer("moe.expert_intermediate_size", self.expert_intermediate_size, minimum=1)
-        checks.integer("moe.num_shared_experts", self.num_shared_experts, minimum=0)
-        checks.integer(
-            "moe.shared_expert_intermediate_size", self.shared_expert_intermediate_size, minimum=0
-        )
         if self.num_shared_experts and not self.shared_expert_intermediate_size:
             raise ValueError("moe.shared_expert_intermediate_size must be > 0 with shared experts")
-        checks.integer("moe.first_dense_layers", self.first_dense_layers, minimum=0)
         for name in ("router_bias", "expert_bias", "router_score_bias", "shared_expert_gate"):
             checks.boolean(f"moe.{name}", getattr(self, name))
 
@@ -65,10 +97,10 @@ class MLA:
     q_lora_rank: int | None = None  # None: a plain q_proj (DeepSeek-V2-Lite)
 
     def __post_init__(self) -> None:
-        for name in ("kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"):
-            checks.integer(f"mla.{name}", getattr(self, name), minimum=1)
+        names = ("kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
+        _counts(self, "mla.", dict.fromkeys(names, bounds.WIDTH))
         if self.q_lora_rank is not None:
-            checks.integer("mla.q_lora_rank", self.q_lora_rank, minimum=1)
+            _counts(self, "mla.", {"q_lora_rank": bounds.WIDTH})
 
     @property
     def qk_head_dim(self) -> int:
@@ -125,24 +157,14 @@ class Model:
 
     def __post_init__(self) -> None:
         checks.text("name", self.name)
-        for name in (
-            "vocab_size",
-            "hidden_size",
-            "num_layers",
-            "num_attention_heads",
-            "num_key_value_heads",
-            "head_dim",
-            "intermediate_size",
-        ):
-            checks.integer(name, getattr(self, name), minimum=1)
+        checks.string("source", self.source)
+        _counts(self, "", _MODEL_COUNTS)
         if self.num_attention_heads % self.num_key_value_heads:
             raise ValueError(
                 f"num_key_value_heads ({self.num_key_value_heads}) must divide "
                 f"num_attention_heads ({self.num_attention_heads})"
             )
         checks.choice("norm", self.norm, NORM_KINDS)
-        checks.integer("norms_per_layer", self.norms_per_layer, minimum=0)
-        checks.integer("position_embeddings", self.position_embeddings, minimum=0)
         for name in (
             "gated_mlp",
             "parallel_attention",
@@ -158,18 +180,12 @@ class Model:
         ):
             checks.boolean(name, getattr(self, name))
         self._check_norm_and_positions()
-        if self.max_position_embeddings is not None:
-            checks.integer("max_position_embeddings", self.max_position_embeddings, minimum=1)
-        if self.sliding_window is not None:
-            checks.integer("sliding_window", self.sliding_window, minimum=1)
-            for i in self.sliding_window_layers:
-                if checks.integer("sliding_window_layers[]", i) >= self.num_layers:
-                    raise ValueError(
-                        f"sliding_window_layers contains {i}, but the model has "
-                        f"{self.num_layers} layers"
-                    )
-        elif self.sliding_window_layers:
-            raise ValueError("sliding_window_layers is set but sliding_window is not")
+        for name in ("max_position_embeddings", "sliding_window"):
+            if getattr(self, name) is not None:
+                _counts(self, "", {name: _from_one(bounds.TOKENS)})
+        self._check_windows()
+        checks.instance("moe", self.moe, (MoE, type(None)), "a MoE or None")
+        checks.instance("mla", self.mla, (MLA, type(None)), "an MLA or None")
         if self.moe is not None and self.moe.first_dense_layers > self.num_layers:
             raise ValueError(
                 f"moe.first_dense_layers ({self.moe.first_dense_layers}) exceeds "
@@ -189,6 +205,31 @@ class Model:
             )
         if self.alibi and self.mla is not None:
             raise ValueError("alibi=True with mla: MLA attention carries rotary keys, not ALiBi")
+
+    def _check_windows(self) -> None:
+        """``sliding_window_layers``: distinct layer indices, normalized to a sorted tuple."""
+        layers = self.sliding_window_layers
+        if not isinstance(layers, (tuple, list, range)):
+            raise TypeError(
+                "sliding_window_layers must be a tuple of layer indices, got "
+                f"{bounds.show(layers)} ({type(layers).__name__})"
+            )
+        if layers and self.sliding_window is None:
+            raise ValueError("sliding_window_layers is set but sliding_window is not")
+        if len(layers) > self.num_layers:
+            raise ValueError(
+                f"sliding_window_layers has {len(layers):,} entries, but the model has "
+                f"{self.num_layers} layers"
+            )
+        index = bounds.Bound(0, bounds.LAYERS.high)
+        indices = {bounds.count("sliding_window_layers[]", i, index) for i in layers}
+        for i in sorted(indices):
+            if i >= self.num_layers:
+                raise ValueError(
+                    f"sliding_window_layers contains {i}, but the model has "
+                    f"{self.num_layers} layers"
+                )
+        object.__setattr__(self, "sliding_window_layers", tuple(sorted(indices)))
 
     # ---- layer structure -------------------------------------------------------------
     def layer_is_moe(self, layer: int) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import checks, dtypes
+from . import bounds, checks, dtypes
 
 ATTENTION_IMPLEMENTATIONS = ("flash", "eager")
 LOGITS_MODES = ("last", "all")
@@ -12,6 +12,15 @@ MLA_DECODE_FORMS = ("absorbed", "naive")  # see mla.py
 # Activation dtypes: also the compute dtype whose peak the matmuls run at. fp4 is the
 # block-scaled FP4 of NVFP4/MXFP4 kernels (Blackwell, MI355X); its block scales (1 byte per
 # 16 or 32 values) are not counted in activation bytes, as fp8's per-tensor scales are not.
+
+# Every count of a workload and its plausible range (inputs/bounds.py).
+_COUNTS = {
+    "batch_size": bounds.BATCH,
+    "prompt_len": bounds.Bound(1, bounds.TOKENS.high),
+    "context_len": bounds.TOKENS,
+    "output_len": bounds.TOKENS,
+    "weight_group_size": bounds.Bound(1, bounds.WIDTH.high),
+}
 
 
 @dataclass(frozen=True)
@@ -35,11 +44,9 @@ class Workload:
     mla_decode: str = "absorbed"  # MLA models, passes over a cache: "absorbed" | "naive"
 
     def __post_init__(self) -> None:
-        checks.integer("batch_size", self.batch_size, minimum=1)
-        checks.integer("prompt_len", self.prompt_len, minimum=1)
-        if self.context_len is not None:
-            checks.integer("context_len", self.context_len, minimum=0)
-        checks.integer("output_len", self.output_len, minimum=0)
+        for name, bound in _COUNTS.items():
+            if getattr(self, name) is not None:  # context_len may be None
+                object.__setattr__(self, name, bounds.count(name, getattr(self, name), bound))
         # Normalize spellings ("bfloat16" -> "bf16") on the frozen instance.
         object.__setattr__(
             self,
@@ -52,13 +59,11 @@ class Workload:
             dtypes.normalize("activation_dtype", self.activation_dtype, dtypes.ACTIVATION_DTYPES),
         )
         object.__setattr__(self, "kv_dtype", dtypes.normalize("kv_dtype", self.kv_dtype))
-        if self.weight_group_size is not None:
-            checks.integer("weight_group_size", self.weight_group_size, minimum=1)
-            if self.weight_dtype in dtypes.BLOCK_FORMATS:
-                raise ValueError(
-                    f"weight_group_size does not apply to {self.weight_dtype} (its blocks are "
-                    f"fixed); got {self.weight_group_size!r}"
-                )
+        if self.weight_group_size is not None and self.weight_dtype in dtypes.BLOCK_FORMATS:
+            raise ValueError(
+                f"weight_group_size does not apply to {self.weight_dtype} (its blocks are "
+                f"fixed); got {self.weight_group_size!r}"
+            )
         checks.choice("attention", self.attention, ATTENTION_IMPLEMENTATIONS)
         checks.boolean("causal", self.causal)
         checks.boolean("quantize_head", self.quantize_head)

@@ -6,6 +6,8 @@ The torch-facing callers pass in what torch reports (``torch.cuda.is_available()
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Sequence
 
 from ..inputs.dtypes import normalize
@@ -83,3 +85,26 @@ def parse_ints(field: str, text: str, minimum: int = 1) -> list[int]:
     if not values:
         raise ValueError(f"{field} needs at least one value")
     return values
+
+
+def installed(module: str) -> bool:
+    """Whether ``module`` can be imported, without importing it (cheap: no torch start-up)."""
+    if module in sys.modules:
+        return sys.modules[module] is not None  # None: an import that is blocked
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def available_backend(requested: str) -> str:
+    """'torch' or 'numpy' for ``requested`` (auto: torch, else numpy), or a
+    ModuleNotFoundError naming the module the extra provides."""
+    if requested not in ("auto", *BACKENDS):
+        raise ValueError(f"backend must be auto, torch or numpy; got {requested!r}")
+    if requested in ("auto", "torch") and installed("torch"):
+        return "torch"
+    if requested in ("auto", "numpy") and installed("numpy"):
+        return "numpy"
+    missing = "numpy" if requested == "numpy" else "torch"
+    raise ModuleNotFoundError(f"No module named {missing!r}", name=missing)

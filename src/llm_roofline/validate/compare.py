@@ -171,3 +171,25 @@ def summarize(rows: Sequence[Row]) -> tuple[Summary, ...]:
 
 def validation(rows: Sequence[Row], meta: dict[str, Any]) -> Validation:
     return Validation(tuple(rows), summarize(rows), meta)
+
+
+LOADED_SPREAD = 0.25  # a point's (slowest − fastest) / median run beyond which it is noisy
+LOADED_SHARE = 0.25  # the share of noisy points from which the host counts as loaded
+
+
+def host_load_warning(v: Validation) -> str | None:
+    """A warning when the repeats of many points spread widely: a loaded host, whose noise
+    the errors then carry (None when the runs agree, or too few points ran twice)."""
+    rows = [r for r in v.rows if r.runs >= 2]
+    noisy = [r for r in rows if r.spread > LOADED_SPREAD]
+    if not rows or len(noisy) < LOADED_SHARE * len(rows):
+        return None
+    median = statistics.median(r.spread for r in rows)
+    quiet = sum(r.quiet_runs for r in rows) / sum(r.runs for r in rows)
+    return (
+        f"the host looks loaded: the timed runs of {len(noisy)} of {len(rows)} points spread "
+        f"by more than {LOADED_SPREAD:.0%} (median spread {median:.0%}; {quiet:.0%} of the "
+        "runs had no other process beside them), so the errors mix the model's error with "
+        "the machine's noise; rerun on a quiet machine, with more --repeats, or with "
+        "--statistic min"
+    )

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..inputs.model import Model
-from ..measure.reference_model import NORM_EPS, ROPE_THETA, check_supported
 from .points import Point, Step, TimingOptions
 
 
@@ -33,6 +32,8 @@ def _import() -> Any:
 
 def hf_config(m: Model) -> Any:
     """A transformers config with the shape of ``m`` (no weights, no download)."""
+    from ..measure.reference_model import NORM_EPS, ROPE_THETA, check_supported  # torch
+
     check_supported(m)
     tf = _import()
     common = dict(

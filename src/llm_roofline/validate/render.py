@@ -15,15 +15,16 @@ def _pct(error: float) -> str:
 
 def render_table(v: Validation) -> str:
     """Measured vs ideal vs calibrated (and flat-default) times, then the error summary."""
+    width = max([len("model"), *(len(r.model) for r in v.rows)])  # names are never cut
     head = (
-        f"{'model':24s} {'dtype':5s} {'phase':7s} {'batch':>5s} {'tokens':>6s} "
+        f"{'model':{width}s} {'dtype':5s} {'phase':7s} {'batch':>5s} {'tokens':>6s} "
         f"{'measured ms':>11s} {'ideal ms':>10s} {'err':>8s} {'calib ms':>10s} {'err':>8s} "
         f"{'flat ms':>10s} {'err':>8s}"
     )
     lines = [head, "-" * len(head)]
     for r in v.rows:
         lines.append(
-            f"{r.model[:24]:24s} {r.dtype:5s} {r.phase:7s} {r.batch:5d} {r.tokens:6d} "
+            f"{r.model:{width}s} {r.dtype:5s} {r.phase:7s} {r.batch:5d} {r.tokens:6d} "
             f"{_ms(r.measured_s):>11s} {_ms(r.ideal_s)} {_pct(r.ideal_error)} "
             f"{_ms(r.calibrated_s)} {_pct(r.calibrated_error)} "
             f"{_ms(r.flat_s)} {_pct(r.flat_error)}"
