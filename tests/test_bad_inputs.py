@@ -125,6 +125,11 @@ CLI_CORPUS: list[tuple[str, Argv, str]] = [
         "plausible range 1 to 10,000",
     ),
     ("batch 1,2", lambda t: ["analyze", "--batch", "1,2"], "a list is not accepted here"),
+    (
+        "price 1e308",
+        lambda t: ["serve-curve", "--price-per-hour", "1e308"],
+        "from 0 to 1,000,000 per device-hour",
+    ),
     ("chunk size 0", lambda t: ["serve-curve", "--chunk-size", "0"], "must be >= 1, got 0"),
     (
         "spec-k 1e6",
