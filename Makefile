@@ -5,26 +5,40 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 STAMP_SERVE := $(VENV)/.installed-serve
+# Where PyTorch comes from: empty is pip's configured index. On Linux, PyPI's torch is a CUDA
+# build of several GB; `make test TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu`
+# gets the CPU build from PyTorch's own index instead.
+TORCH_INDEX_URL ?=
+TORCH_INDEX := $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL),)
 
 .PHONY: run serve test lint typecheck unit browser screenshots bench clean
 
+# Each step says what it installs first: the first `make test` takes minutes, mostly pip.
 $(BIN)/python:
+	@echo "make: creating the virtual environment $(VENV) ($(PYTHON) -m venv), upgrading pip"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -qq --upgrade pip
 
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
+	@echo "make: installing llm-roofline into $(VENV) (editable; no runtime dependencies)"
 	$(BIN)/python -m pip install -qq -e .
 	touch $@
 
-# The test install adds the CPU build of PyTorch (2.13.0 is the release whose CPU wheel
-# this machine keeps on disk; never let a plain `torch` pull a multi-GB CUDA build).
+# The test install adds PyTorch 2.13.0, the CPU build where the index offers it (see
+# TORCH_INDEX_URL above; README "Dependencies"): never a multi-GB CUDA build by accident.
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -qq -e '.[test]'
-	$(BIN)/python -m pip install -qq 'torch==2.13.0' || echo "torch==2.13.0 unavailable: torch-dependent tests will be skipped"
+	@echo "make: installing llm-roofline with its test tools into $(VENV): pytest, hypothesis,"
+	@echo "      ruff, mypy, numpy, matplotlib, transformers, fastapi, uvicorn, playwright,"
+	@echo "      schemathesis (a few minutes the first time)"
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@echo "make: installing PyTorch, torch==2.13.0, from $(or $(TORCH_INDEX_URL),pip's configured index) (the largest download)"
+	$(BIN)/python -m pip install -q $(TORCH_INDEX) 'torch==2.13.0' || echo "make: torch==2.13.0 unavailable: torch-dependent tests will be skipped"
+	@echo "make: $(VENV) is ready; the next runs skip these steps"
 	touch $(STAMP_RUN) $(STAMP_SERVE) $@
 
 $(STAMP_SERVE): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -qq -e '.[serve]'
+	@echo "make: installing llm-roofline with the web app's extra [serve] into $(VENV)"
+	$(BIN)/python -m pip install -q -e '.[serve]'
 	touch $(STAMP_RUN) $@
 
 run: $(STAMP_RUN)

@@ -232,7 +232,11 @@ def test_a_bad_value_shows_the_api_message_and_the_page_keeps_working(
         {"model": "llama-3.1-8b", "hardware": "h100-sxm", "workload": {"batch_size": 0}},
     )
     assert status == 422 and answer["field"] == "workload.batch_size"
-    assert page.text("#error") == answer["error"] == "workload: batch_size = 0 is outside the plausible range 1 to 10,000,000"
+    assert (
+        page.text("#error")
+        == answer["error"]
+        == "workload: batch_size = 0 is outside the plausible range 1 to 10,000,000"
+    )
     assert page.page.get_attribute("#ctl-batch", "aria-invalid") == "true"
     assert page.value("[data-metric=TPOT] .big") == before  # the last good report stays
 

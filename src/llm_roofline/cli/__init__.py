@@ -79,9 +79,9 @@ def _command_module(name: str):  # type: ignore[no-untyped-def]  # a module obje
 
 
 def _version() -> str:
-    from .. import __version__
-
-    return __version__
+    # The top-level package is imported before any of its subpackages, so its version is
+    # read from it rather than imported (cli may not import the package that re-exports it).
+    return str(getattr(sys.modules["llm_roofline"], "__version__", "unknown"))
 
 
 def command_names() -> list[str]:

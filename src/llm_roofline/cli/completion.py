@@ -101,7 +101,7 @@ def script(parser: argparse.ArgumentParser, shell: str) -> str:
   prev="${{COMP_WORDS[COMP_CWORD-1]}}"
   command=""
   for ((i = 1; i < COMP_CWORD; i++)); do
-    case "${{COMP_WORDS[i]}}" in -*) ;; *) command="${{COMP_WORDS[i]}}"; break ;; esac
+    case "${{COMP_WORDS[i]}}" in {"|".join(commands)}) command="${{COMP_WORDS[i]}}"; break ;; esac
   done
   if [[ -z "$command" && "$cur" != -* ]]; then
     COMPREPLY=($(compgen -W {shlex.quote(top)} -- "$cur"))

@@ -55,14 +55,19 @@ def probability(text: str) -> float:
     return value
 
 
+MAX_PRICE = 1e6  # per device-hour: beyond any rental price, and keeps every cost finite
+
+
 def price(text: str) -> float:
-    """An argparse type: a price >= 0 (per device-hour, any currency)."""
+    """An argparse type: a price from 0 to 10^6 (per device-hour, any currency)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    if not 0 <= value <= MAX_PRICE:
+        raise argparse.ArgumentTypeError(
+            f"must be a number from 0 to {MAX_PRICE:,.0f} per device-hour, got {text}"
+        )
     return value
 
 
