@@ -316,12 +316,6 @@ ENGINE_CORPUS: list[tuple[str, Callable[[], object], str]] = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="the engine's analyze and Report.from_dict are to call "
-    "inputs.arguments.check_analysis_arguments / checks.instance first (engine rewrite)",
-)
 @pytest.mark.parametrize(
     ("what", "make", "needle"), ENGINE_CORPUS, ids=[c[0] for c in ENGINE_CORPUS]
 )

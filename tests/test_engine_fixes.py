@@ -127,3 +127,32 @@ def test_data_replicas_scale_throughput_not_latency() -> None:
     assert four.metrics.tokens_per_s == pytest.approx(4 * one.metrics.tokens_per_s)
     assert four.metrics.memory == one.metrics.memory
     assert four.parallelism is not None and four.parallelism.devices == 4
+
+
+def _linear_calls(monkeypatch: pytest.MonkeyPatch, layers: int) -> int:
+    """How many times the linear formula runs for one analysis of a ``layers``-deep model
+    whose even layers have a sliding window (a fresh cache: nothing memoized)."""
+    from llm_roofline import Model
+    from llm_roofline.engine import ops, sharding
+
+    sharding._stage_operators.cache_clear()
+    calls = 0
+    real = ops.linear
+
+    def counted(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ops, "linear", counted)
+    windows = tuple(range(0, layers, 2))
+    m = Model("w", 32_000, 1024, layers, 16, 4, 64, 4096, sliding_window=512,
+              sliding_window_layers=windows)  # fmt: skip
+    analyze(m, H100, Workload(prompt_len=1024, output_len=300))
+    return calls
+
+
+def test_work_does_not_grow_with_the_layer_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Layers of equal cost are one group: 10 and 10,000 sliding-window layers cost the
+    same number of formula evaluations (the 10,000-layer model has just larger counts)."""
+    assert _linear_calls(monkeypatch, 10) == _linear_calls(monkeypatch, 10_000)

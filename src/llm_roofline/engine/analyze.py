@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from ..inputs.arguments import check_analysis_arguments
 from ..inputs.hardware import Hardware
 from ..inputs.layout import Layout
 from ..inputs.model import Model
@@ -41,6 +42,7 @@ def analyze(
     model: Model, hardware: Hardware, workload: Workload, layout: Layout | None = None
 ) -> Report:
     """The roofline report of one model on ``layout`` (default: one device)."""
+    check_analysis_arguments(model, hardware, workload, layout)
     explicit = layout is not None  # a layout given (even of ones) gets its summary block
     layout = ONE_DEVICE if layout is None else layout
     check_layout(model, hardware, layout)

@@ -11,6 +11,9 @@ import json
 from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any
 
+from ..inputs import checks
+from ..inputs.documents import load_json
+
 SCHEMA = "llm-roofline/report/v2"
 
 
@@ -157,6 +160,7 @@ class Report:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
+        checks.instance("data", data, dict, "a dict (a report's JSON object)")
         if data.get("schema") != SCHEMA:
             raise ValueError(f"schema must be {SCHEMA!r}, got {data.get('schema')!r}")
         _expect_keys("report", data, cls)
@@ -177,7 +181,8 @@ class Report:
 
     @classmethod
     def from_json(cls, text: str) -> Report:
-        return cls.from_dict(json.loads(text))
+        """A report from its JSON text (nesting limited before parsing)."""
+        return cls.from_dict(load_json(text, "report JSON"))
 
 
 def _phase(name: str, data: dict[str, Any]) -> Phase:

@@ -34,7 +34,7 @@ from ..engine.report import Phase
 from ..engine.request import STEP_BY_STEP_LIMIT, sum_sampled
 from ..engine.sharding import ONE_DEVICE, forward_operators
 from ..engine.timing import Roofs
-from ..inputs import checks
+from ..inputs import bounds, checks
 from ..inputs.hardware import Hardware
 from ..inputs.layout import Layout
 from ..inputs.model import Model
@@ -53,6 +53,7 @@ class ChunkRow:
     expected_time_s: float
 
 
+CHUNK = bounds.Bound(1, bounds.TOKENS.high)
 SAMPLED_CHUNKS = 17  # full chunks priced in a long chunked prefill (first and last included)
 
 
@@ -86,7 +87,7 @@ def chunk_pass(w: Workload, chunk_size: int, index: int) -> Pass:
 
 def chunk_passes(w: Workload, chunk_size: int) -> list[Pass]:
     """Every pass of a chunked prefill (for short prompts and tests)."""
-    checks.integer("chunk_size", chunk_size, minimum=1)
+    bounds.count("chunk_size", chunk_size, CHUNK)
     return [chunk_pass(w, chunk_size, j) for j in range(-(-w.prompt_len // chunk_size))]
 
 
@@ -98,7 +99,7 @@ def chunked_prefill(
     layout: Layout | None = None,
 ) -> ChunkedPrefill:
     """Prefill of the workload's batch in chunks of ``chunk_size`` tokens per sequence."""
-    checks.integer("chunk_size", chunk_size, minimum=1)
+    bounds.count("chunk_size", chunk_size, CHUNK)
     par = ONE_DEVICE if layout is None else layout
     check_layout(model, hardware, par)
     roofs = Roofs.of(hardware, workload.activation_dtype)

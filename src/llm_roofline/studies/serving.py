@@ -27,7 +27,7 @@ from ..engine.analyze import analyze, check_layout
 from ..engine.memory import DEFAULT_RESERVE_FRACTION, max_batch_size, serving_memory_bytes
 from ..engine.report import Report
 from ..engine.sharding import ONE_DEVICE
-from ..inputs import checks
+from ..inputs import bounds, checks
 from ..inputs.hardware import Hardware
 from ..inputs.layout import Layout
 from ..inputs.model import Model
@@ -36,6 +36,8 @@ from .scheduling import chunked_prefill
 from .speculative import check_alpha, speculative_decode
 
 DEFAULT_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+MAX_PRICE_PER_HOUR = 1e6  # per device-hour: anything above is a typo
+CHUNK = bounds.Bound(1, bounds.TOKENS.high)
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class SpeculativeConfig:
     alpha: float
 
     def __post_init__(self) -> None:
-        checks.integer("spec_k", self.k, minimum=1)
+        bounds.count("spec_k", self.k, bounds.SPEC_K)
         check_alpha(self.alpha)
 
 
@@ -169,14 +171,19 @@ def _check_inputs(
     """Each bad value raises ValueError naming its field."""
     if not batch_sizes:
         raise ValueError("batch_sizes must not be empty")
-    sizes = [checks.integer("batch_sizes[]", b, minimum=1) for b in batch_sizes]
+    sizes = [bounds.count("batch_sizes[]", b, bounds.BATCH) for b in batch_sizes]
     checks.non_negative("reserve_fraction", reserve)
     if reserve >= 1:
         raise ValueError(f"reserve_fraction must be in [0, 1), got {reserve!r}")
     if price is not None:
         checks.non_negative("price_per_device_hour", price)
+        if price > MAX_PRICE_PER_HOUR:
+            raise ValueError(
+                f"price_per_device_hour = {price!r} is outside the plausible range 0 to "
+                f"{MAX_PRICE_PER_HOUR:,.0f} per device-hour"
+            )
     if chunk_size is not None:
-        checks.integer("chunk_size", chunk_size, minimum=1)
+        bounds.count("chunk_size", chunk_size, CHUNK)
     return sizes, float(reserve)
 
 

@@ -28,7 +28,7 @@ from ..engine.pipeline import time_pass
 from ..engine.request import decode_steps_s
 from ..engine.sharding import ONE_DEVICE
 from ..engine.timing import Roofs
-from ..inputs import checks
+from ..inputs import bounds, checks
 from ..inputs.hardware import Hardware
 from ..inputs.layout import Layout
 from ..inputs.model import Model
@@ -37,7 +37,7 @@ from ..inputs.workload import Workload
 
 def expected_tokens_per_step(alpha: float, k: int) -> float:
     """(1 − α^(k+1)) / (1 − α): tokens one verify step yields (k + 1 when α = 1)."""
-    k = checks.integer("k", k, minimum=1)
+    k = bounds.count("k", k, bounds.SPEC_K)
     alpha = check_alpha(alpha)
     if alpha == 1:
         return float(k + 1)
