@@ -100,17 +100,25 @@ def critical_batch_size(
     def totals(batch: int) -> tuple[float, float]:
         return device_totals(m, layout, decode_pass(w, batch=batch), roofs)
 
-    (f1, b1), (f2, b2) = totals(1), totals(2)
+    # Through the workload's own batch (already evaluated) and the next one.
+    first = w.batch_size
+    (f1, b1), (f2, b2) = totals(first), totals(first + 1)
     df, db = f2 - f1, b2 - b1  # per added sequence
     slope = df - ridge * db
 
     def compute_bound(batch: int) -> bool:
         return bool(_ai(*totals(batch)) >= ridge)
 
+    def affine_bound(batch: int) -> bool:  # exact while the step is affine in the batch
+        return bool(f1 + df * (batch - first) >= ridge * (b1 + db * (batch - first)))
+
     if slope > 0:
-        guess = _ceil_positive((ridge * (b1 - db) - (f1 - df)) / slope)
-        found = smallest_integer(compute_bound, guess)
-    elif compute_bound(SEARCH_LIMIT):
+        guess = _ceil_positive(first + (ridge * b1 - f1) / slope)
+        affine = _affine_in_batch(m, layout)
+        found = smallest_integer(affine_bound if affine else compute_bound, guess)
+        if affine and found is not None and found > m.vocab_size:  # rows of the embedding cap
+            found = smallest_integer(compute_bound, found)
+    elif m.moe is not None and compute_bound(SEARCH_LIMIT):
         # MoE: the marginal sequence gets cheaper once every expert is touched; from there
         # the step is affine again, so two large batches give the guess.
         (fa, ba), (fb, bb) = totals(MOE_AFFINE_BATCH), totals(2 * MOE_AFFINE_BATCH)
@@ -119,6 +127,8 @@ def critical_batch_size(
         intercept = (fa - dfa * MOE_AFFINE_BATCH) - ridge * (ba - dba * MOE_AFFINE_BATCH)
         guess = _ceil_positive(-intercept / far) if far > 0 else 1
         found = smallest_integer(compute_bound, guess)
+    elif not _affine_in_batch(m, layout) and compute_bound(SEARCH_LIMIT):
+        found = smallest_integer(compute_bound, 1)
     else:
         found = None
     if found is not None:
@@ -128,6 +138,20 @@ def critical_batch_size(
         f"FLOP/byte (it reads its own KV cache for a single query), below the ridge point "
         f"{ridge:.1f}"
     )
+
+
+def _affine_in_batch(m: Model, layout: Layout) -> bool:
+    """Decode FLOPs and bytes are exactly affine in the batch: no routed experts (their
+    weight reads bend with the batch), no micro-batch split and no attention replicas
+    (both cut the batch into ceilings). Embedding rows cap at the vocabulary (checked)."""
+    return m.moe is None and layout.micro_batches == 1 and layout.attention_replicas == 1
+
+
+def _polynomial_in_prompt(m: Model, layout: Layout) -> bool:
+    """Prefill FLOPs and bytes are exactly quadratic (at most) in the prompt: no routed
+    experts and no sliding window (which caps each query's keys). Embedding rows cap at
+    the vocabulary (checked)."""
+    return m.moe is None and all(g.window is None for g in m.layer_groups)
 
 
 def critical_prompt_len(
@@ -140,30 +164,44 @@ def critical_prompt_len(
     def totals(prompt: int) -> tuple[float, float]:
         return device_totals(m, layout, prefill_pass(w, prompt=prompt), roofs)
 
-    (f1, b1), (f2, b2), (f3, _b3) = totals(1), totals(2), totals(3)
-    # FLOPs = a + b·s + c·s², bytes = u + v·s, through s = 1, 2, 3.
-    c = (f3 - 2 * f2 + f1) / 2
-    b = f2 - f1 - 3 * c
-    a = f1 - b - c
-    v = b2 - b1
-    u = b1 - v
-    guess = _quadratic_root(c, b - ridge * v, a - ridge * u)
-    found = smallest_integer(lambda s: _ai(*totals(s)) >= ridge, guess)
+    # FLOPs and bytes = a + b·x + c·x² with x = s − P, through the workload's own prompt P
+    # (already evaluated) and the next two.
+    first = w.prompt_len
+    (f0, y0), (f1, y1), (f2, y2) = totals(first), totals(first + 1), totals(first + 2)
+    fc, yc = (f2 - 2 * f1 + f0) / 2, (y2 - 2 * y1 + y0) / 2
+    fb, yb = f1 - f0 - fc, y1 - y0 - yc
+
+    def quadratic_bound(prompt: int) -> bool:
+        x = prompt - first
+        return bool(f0 + fb * x + fc * x * x >= ridge * (y0 + yb * x + yc * x * x))
+
+    def compute_bound(prompt: int) -> bool:
+        return bool(_ai(*totals(prompt)) >= ridge)
+
+    # Root in x of (fc − r·yc)·x² + (fb − r·yb)·x + (f0 − r·y0) = 0, shifted back by P.
+    c, b, a = fc - ridge * yc, fb - ridge * yb, f0 - ridge * y0
+    shifted = _quadratic_root_real(c, b, a)
+    guess = _ceil_positive(first + shifted) if shifted is not None else SEARCH_LIMIT
+    polynomial = _polynomial_in_prompt(m, layout)
+    found = smallest_integer(quadratic_bound if polynomial else compute_bound, guess)
+    tokens = (found or SEARCH_LIMIT) * w.batch_size
+    if polynomial and (found is None or tokens > m.vocab_size):  # verify beyond the cap
+        found = smallest_integer(compute_bound, found or guess)
     if found is None:
         return None, f"prefill stays memory-bound{where} up to {SEARCH_LIMIT} prompt tokens"
     return found, f"prefill turns compute-bound{where} from {found} prompt tokens"
 
 
-def _quadratic_root(c: float, b: float, a: float) -> int:
-    """Smallest s > 0 with c·s² + b·s + a >= 0 (the guess; verified by the caller)."""
-    if a >= 0:
-        return 1
+def _quadratic_root_real(c: float, b: float, a: float) -> float | None:
+    """The crossing of c·x² + b·x + a from below to >= 0 nearest the sign change, or None."""
     if abs(c) < 1e-30 * max(abs(a), abs(b), 1.0):
-        return _ceil_positive(-a / b) if b > 0 else SEARCH_LIMIT
+        return -a / b if b != 0 else (0.0 if a >= 0 else None)
     disc = b * b - 4 * c * a
     if disc < 0:
-        return SEARCH_LIMIT
-    return _ceil_positive((-b + math.sqrt(disc)) / (2 * c))
+        return 0.0 if a >= 0 else None
+    root = math.sqrt(disc)
+    candidates = sorted(((-b - root) / (2 * c), (-b + root) / (2 * c)))
+    return candidates[-1] if c > 0 else candidates[0]
 
 
 def _ai(flops: float, bytes_: float) -> float:
