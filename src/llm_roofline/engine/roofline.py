@@ -35,7 +35,7 @@ def op_time_s(
 ) -> Number:
     """Roofline time of one operator: the slowest of compute, memory and interconnect."""
     t = xp.maximum(flops / peak_flops_per_s, bytes_ / bandwidth_bytes_per_s)
-    if xp.is_scalar(comm_bytes) and not comm_bytes:
+    if type(comm_bytes) in (int, float) and not comm_bytes:
         return t
     if not interconnect_bytes_per_s:
         raise ValueError("interconnect_bytes_per_s is needed for communication operators")
@@ -59,7 +59,7 @@ def bound(
     A string for one configuration, an array of strings for arrays."""
     ridge = ridge_point(peak_flops_per_s, bandwidth_bytes_per_s)
     chip = xp.where(compute_bound(flops, bytes_, ridge), COMPUTE_BOUND, MEMORY_BOUND)
-    if (xp.is_scalar(comm_bytes) and not comm_bytes) or not interconnect_bytes_per_s:
+    if (type(comm_bytes) in (int, float) and not comm_bytes) or not interconnect_bytes_per_s:
         return chip
     comm_s = comm_bytes / interconnect_bytes_per_s
     on_chip = xp.maximum(flops / peak_flops_per_s, bytes_ / bandwidth_bytes_per_s)
