@@ -64,7 +64,10 @@ def test_json_matches_the_library(capsys: Capture) -> None:
     (point,) = curve.points
     w = Workload(batch_size=4, prompt_len=512, output_len=32)
     report = analyze(
-        get_model("llama-3.1-8b"), get_hardware("h100-sxm"), w, Parallelism(tensor=2, pipeline=2, micro_batches=2)
+        get_model("llama-3.1-8b"),
+        get_hardware("h100-sxm"),
+        w,
+        Parallelism(tensor=2, pipeline=2, micro_batches=2),
     )
     assert point.ttft_s == report.metrics.ttft_s
     assert point.tpot_s == report.metrics.tpot_s

@@ -9,6 +9,31 @@ from . import checks, dtypes
 ATTENTION_IMPLEMENTATIONS = ("flash", "eager")
 LOGITS_MODES = ("last", "all")
 MLA_DECODE_FORMS = ("absorbed", "naive")  # see mla.py
+# Inference engines with an expected-time profile (catalog/data/efficiency/engines.json).
+# "generic" is a well-tuned server engine (the default).
+ENGINES = ("generic", "tensorrt-llm", "vllm", "sglang", "llama.cpp", "gpt-fast", "mlx")
+ENGINE_ALIASES = {
+    "trt-llm": "tensorrt-llm",
+    "trtllm": "tensorrt-llm",
+    "tensorrtllm": "tensorrt-llm",
+    "tensorrt_llm": "tensorrt-llm",
+    "llamacpp": "llama.cpp",
+    "llama-cpp": "llama.cpp",
+    "llama_cpp": "llama.cpp",
+    "gptfast": "gpt-fast",
+    "gpt_fast": "gpt-fast",
+}
+
+
+def normalize_engine(field: str, name: object) -> str:
+    """A user's spelling of an engine ("TRT-LLM", "llamacpp") -> its profile name."""
+    if not isinstance(name, str):
+        raise ValueError(f"{field} must be one of {', '.join(ENGINES)}; got {name!r}")
+    key = name.strip().lower()
+    key = ENGINE_ALIASES.get(key, key)
+    if key not in ENGINES:
+        raise ValueError(f"{field} must be one of {', '.join(ENGINES)}; got {name!r}")
+    return key
 
 
 @dataclass(frozen=True)
@@ -25,6 +50,7 @@ class Workload:
     causal: bool = True
     logits: str = "last"  # "last": lm_head on the last position only, as serving engines do
     mla_decode: str = "absorbed"  # MLA models, passes over a cache: "absorbed" | "naive"
+    engine: str = "generic"  # whose kernels and host costs the expected time describes
 
     def __post_init__(self) -> None:
         checks.integer("batch_size", self.batch_size, minimum=1)
@@ -49,6 +75,7 @@ class Workload:
         checks.boolean("causal", self.causal)
         checks.choice("logits", self.logits, LOGITS_MODES)
         checks.choice("mla_decode", self.mla_decode, MLA_DECODE_FORMS)
+        object.__setattr__(self, "engine", normalize_engine("engine", self.engine))
 
     @property
     def decode_context_len(self) -> int:
