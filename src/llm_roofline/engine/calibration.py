@@ -17,20 +17,25 @@ format; this module parses it (every error names the field) into a ``Calibration
   differ from the table's (scales of the efficiencies, fixed costs per step and per
   request), and the range factors from the cross-validated residuals.
 
-Version 1 tables (CPU profiles measured before v2) are read by ``upgrade_v1``. Pure.
+Version 1 tables (CPU profiles measured before v2) are read through ``calibration_v1``.
+Pure.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .curves import Curve
+from ..inputs.hardware import EFFICIENCY_TABLE_FORMAT
+from . import xp
+from .curves import Curve, make_curve
+from .ops import OpCost
+from .xp import Number
 
-TABLE_FORMAT = "llm-roofline/efficiency-table/v2"
+TABLE_FORMAT = EFFICIENCY_TABLE_FORMAT
 TABLE_FORMAT_V1 = "llm-roofline/efficiency-table/v1"
 STATUSES = ("calibrated", "transferred", "measured", "uncalibrated")
 OVERHEAD_MODES = ("sum", "max")
@@ -176,6 +181,33 @@ def _values(where: str, value: Any, n: int, positive: bool) -> tuple[float, ...]
     return tuple(_number(f"{where}[{i}]", v, strict=positive) for i, v in enumerate(value))
 
 
+_LARGE_TOKENS = 1 << 30  # a matmul without a shape reads its curve at the largest tokens
+_SCALARS = (int, float)
+
+
+def _at_least_one(x: Number) -> Number:
+    return x if type(x) in _SCALARS and x >= 1 else xp.maximum(x, 1.0)
+
+
+# What a curve axis reads from an operator record (numbers or numpy arrays).
+OPERATOR_AXES: dict[str, Callable[[OpCost], Number]] = {
+    "tokens": lambda op: op.shape[0] if op.shape else _LARGE_TOKENS,  # a matmul's rows
+    "weight_bytes": lambda op: _at_least_one(op.weight_bytes),
+    "keys": lambda op: op.shape[1] if len(op.shape) > 1 else 1,  # attention: keys per sequence
+    "flops": lambda op: _at_least_one(op.flops),
+    "bytes": lambda op: _at_least_one(op.bytes),
+    # FLOPs per byte (attention: about the query heads per KV head)
+    "intensity": lambda op: _at_least_one(op.flops) / _at_least_one(op.bytes),
+}
+
+
+def operator_axis(op: OpCost, name: str) -> Number:
+    """An operator's quantity that a curve is read at."""
+    if name not in OPERATOR_AXES:
+        raise ValueError(f"an operator has no curve axis {name!r}")
+    return OPERATOR_AXES[name](op)
+
+
 def parse_curve(
     where: str, data: Any, axes_allowed: Sequence[str] = AXES, *, positive: bool = True
 ) -> Curve:
@@ -198,14 +230,19 @@ def parse_curve(
         return Curve.constant(_number(f"{where}.efficiency", raw, strict=positive))
     if len(over) == 1:
         values = _values(f"{where}.efficiency", raw, len(knots[0]), positive)
-        return Curve(tuple(over), knots, values)
+        return make_curve(tuple(over), knots, values, _readers(over))
     if not isinstance(raw, Sequence) or isinstance(raw, str) or len(raw) != len(knots[0]):
         raise _fail(f"{where}.efficiency", f"must hold {len(knots[0])} rows, got {raw!r}")
     rows = tuple(
         _values(f"{where}.efficiency[{i}]", row, len(knots[1]), positive)
         for i, row in enumerate(raw)
     )
-    return Curve(tuple(over), knots, rows)
+    return make_curve(tuple(over), knots, rows, _readers(over))
+
+
+def _readers(axes: Sequence[str]) -> tuple[Callable[[OpCost], Number], ...]:
+    """Operator readers for a curve's axes ("devices" is read by the collective's caller)."""
+    return tuple(OPERATOR_AXES[a] for a in axes if a in OPERATOR_AXES)
 
 
 def parse_kernel(where: str, data: Any, axes: Sequence[str]) -> KernelModel:
@@ -349,9 +386,8 @@ def _memo(where: str, data: Any, parse: Any) -> Any:
 
 
 def parse_table(table: Mapping[str, Any]) -> Calibration:
-    """A whole table (v2, or v1 upgraded); raises ValueError naming the bad field."""
-    if table.get("format") == TABLE_FORMAT_V1:
-        table = upgrade_v1(table)
+    """A whole v2 table (``calibration_v1.read_table`` also takes v1); raises ValueError
+    naming the bad field."""
     if table.get("format") != TABLE_FORMAT:
         raise _fail("format", f"must be {TABLE_FORMAT!r}, got {table.get('format')!r}")
     status = table.get("status", "measured")
@@ -384,78 +420,3 @@ def parse_table(table: Mapping[str, Any]) -> Calibration:
         default_engine=default,
         ranges=_ranges(table.get("ranges", {})),
     )
-
-
-# ---- version 1 (CPU profiles measured before v2) ------------------------------------------
-
-
-def _v1_curve(axis: str, data: Mapping[str, Any], x_key: str) -> dict[str, Any]:
-    return {"over": [axis], axis: list(data[x_key]), "efficiency": list(data["efficiency"])}
-
-
-def _v1_matmul(shapes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """v1 per-shape curves over tokens -> one (tokens, weight_bytes) grid: shapes of equal
-    size averaged, each curve read at every token count any shape measured (held flat
-    beyond its own), as v1's lookup between measured sizes did."""
-    by_size: dict[float, list[Curve]] = {}
-    tokens: set[float] = set()
-    for s in shapes:
-        xs = tuple(float(t) for t in s["tokens"])
-        by_size.setdefault(float(s["weight_bytes"]), []).append(
-            Curve(("tokens",), (xs,), tuple(float(e) for e in s["efficiency"]))
-        )
-        tokens.update(xs)
-    sizes, grid = sorted(by_size), sorted(tokens)
-    rows = [
-        [sum(float(c.at(t)) for c in by_size[w]) / len(by_size[w]) for w in sizes] for t in grid
-    ]
-    return {
-        "over": ["tokens", "weight_bytes"],
-        "tokens": grid,
-        "weight_bytes": sizes,
-        "efficiency": rows,
-    }
-
-
-def upgrade_v1(table: Mapping[str, Any]) -> dict[str, Any]:
-    """The v2 form of a v1 table. A v1 efficiency divided the whole ideal time, so it
-    becomes both the compute and the memory curve; v1's overhead per kind is the fixed
-    time. The one v1 rule not kept: a shape measured itself used its own curve."""
-    dtypes = _obj("dtypes", table.get("dtypes"))
-    out: dict[str, Any] = {}
-    for name, entry in dtypes.items():
-        entry = _obj(f"dtypes.{name}", entry)
-        over = entry.get("overhead_s", {})
-
-        def kernel(
-            curve: dict[str, Any], kind: str, over: Mapping[str, Any] = over
-        ) -> dict[str, Any]:
-            return {"fixed_s": over.get(kind, 0.0), "compute": curve, "memory": curve}
-
-        try:
-            att = entry["attention"]
-            families = {
-                family: kernel(_v1_curve("bytes", curve, "bytes"), "elementwise")
-                for family, curve in entry["elementwise"].items()
-            }
-            out[str(name)] = {
-                "matmul": kernel(_v1_matmul(entry["matmul"]), "matmul"),
-                "attention": {
-                    "decode": kernel(_v1_curve("keys", att["decode"], "keys"), "attention"),
-                    "prefill": kernel(_v1_curve("keys", att["prefill"], "keys"), "attention"),
-                },
-                "elementwise": families | {"default": families["residual"]},
-                "gather": kernel(
-                    _v1_curve("bytes", entry["elementwise"]["residual"], "bytes"), "gather"
-                ),
-            }
-        except (KeyError, TypeError) as error:
-            raise _fail(f"dtypes.{name}", f"malformed v1 entry (missing {error})") from None
-    return {
-        "format": TABLE_FORMAT,
-        "status": "measured",
-        "generation": "measured",
-        "note": "measured profile (efficiency table v1, read as v2)",
-        "overhead_mode": table.get("overhead_mode", "sum"),
-        "dtypes": out,
-    }

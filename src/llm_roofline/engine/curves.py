@@ -1,34 +1,24 @@
 """Efficiency curves: piecewise-linear in the logarithm of each axis, flat beyond the ends.
 
-A ``Curve`` has 0, 1 or 2 named axes (``tokens``, ``weight_bytes``, ``keys``, ``flops``,
-``bytes``, ``devices``). With 0 it is a constant; with 1 it interpolates its values
-linearly in log(x) between its knots; with 2 it interpolates bilinearly in (log x, log y)
-on a grid (``values[i][j]`` at ``knots[0][i]``, ``knots[1][j]``). Beyond the first or last
-knot of an axis the value is held. ``at`` takes Python numbers (bisect, no numpy: a few
-hundred nanoseconds) or numpy arrays (``numpy.interp``, element-wise): one lookup rule,
-two evaluations of it, tested against each other.
+A curve has 0, 1 or 2 named axes (``tokens``, ``weight_bytes``, ``keys``, ``flops``,
+``bytes``, ``intensity``, ``devices``). With 0 it is a constant; with 1 it interpolates its
+values linearly in log(x) between its knots; with 2 it interpolates bilinearly in
+(log x, log y) on a grid (``values[i][j]`` at ``knots[0][i]``, ``knots[1][j]``). Beyond the
+first or last knot of an axis the value is held. ``at`` takes Python numbers (bisect, no
+numpy: well under a microsecond) or numpy arrays (``numpy.interp``, element-wise): one
+lookup rule, two evaluations of it, tested against each other. ``make_curve`` builds the
+class for the number of axes.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
-from . import xp
 from .xp import Number
 
-
-def _segment(logs: tuple[float, ...], x: float) -> tuple[int, float]:
-    """(i, t): x lies between knot i and i + 1 at fraction t in log space (clamped)."""
-    lx = math.log(x) if x > 0 else -math.inf
-    if lx <= logs[0]:
-        return 0, 0.0
-    if lx >= logs[-1]:
-        return len(logs) - 2, 1.0
-    i = bisect.bisect_right(logs, lx) - 1
-    return i, (lx - logs[i]) / (logs[i + 1] - logs[i])
+_SCALARS = (int, float)
 
 
 def _numpy() -> Any:
@@ -43,57 +33,130 @@ def _interp_array(logs: tuple[float, ...], values: Any, x: Any) -> Any:
     return np.interp(lx, logs, values)
 
 
-@dataclass(frozen=True, slots=True)
-class Curve:
-    axes: tuple[str, ...]
-    knots: tuple[tuple[float, ...], ...]  # one ascending tuple of positive knots per axis
-    values: tuple[Any, ...]  # 0 axes: (v,); 1 axis: v per knot; 2 axes: rows per knot of axis 0
-    _logs: tuple[tuple[float, ...], ...] = field(default=(), compare=False, repr=False)
+def _where(logs: tuple[float, ...], x: float) -> tuple[int, float]:
+    """(i, t): x lies between knot i and i + 1 at fraction t in log space (clamped)."""
+    lx = math.log(x) if x > 0 else -math.inf
+    if lx <= logs[0]:
+        return 0, 0.0
+    if lx >= logs[-1]:
+        return len(logs) - 2, 1.0
+    i = bisect.bisect_right(logs, lx) - 1
+    lo = logs[i]
+    return i, (lx - lo) / (logs[i + 1] - lo)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "_logs", tuple(tuple(math.log(k) for k in ks) for ks in self.knots)
-        )
+
+class Curve:
+    """A constant (0 axes); ``Curve1`` and ``Curve2`` carry axes. Immutable by convention."""
+
+    __slots__ = ("axes", "knots", "peak", "readers", "values")
+
+    def __init__(
+        self,
+        axes: tuple[str, ...],
+        knots: tuple[tuple[float, ...], ...],
+        values: tuple[Any, ...],
+        readers: tuple[Any, ...] = (),
+    ):
+        self.axes = axes
+        self.knots = knots
+        self.values = values
+        self.readers = readers  # per axis, a function of an operator record (``read``)
+        flat = [v for row in values for v in row] if axes and len(axes) == 2 else list(values)
+        self.peak = max(flat)  # the largest value anywhere on the curve
 
     @classmethod
     def constant(cls, value: float) -> Curve:
         return cls((), (), (float(value),))
 
-    @property
-    def is_constant(self) -> bool:
-        return not self.axes
+    def at(self, x: Number = 1.0, y: Number = 1.0) -> Number:
+        return self.values[0]
+
+    def read(self, op: Any) -> Number:
+        """The value at an operator's own axis quantities (``readers``)."""
+        return self.values[0]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Curve) and (self.axes, self.knots, self.values) == (
+            other.axes,
+            other.knots,
+            other.values,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.axes, self.knots, self.values))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.axes!r}, {self.knots!r}, {self.values!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The file form: {"over": [axes], <axis>: [knots], "efficiency": values}."""
+        out: dict[str, Any] = {"over": list(self.axes)}
+        for name, ks in zip(self.axes, self.knots, strict=True):
+            out[name] = list(ks)
+        if not self.axes:
+            out["efficiency"] = self.values[0]
+        elif len(self.axes) == 1:
+            out["efficiency"] = list(self.values)
+        else:
+            out["efficiency"] = [list(row) for row in self.values]
+        return out
+
+
+class Curve1(Curve):
+    __slots__ = ("_logs",)
+
+    def __init__(
+        self,
+        axes: tuple[str, ...],
+        knots: tuple[tuple[float, ...], ...],
+        values: tuple[Any, ...],
+        readers: tuple[Any, ...] = (),
+    ):
+        super().__init__(axes, knots, values, readers)
+        self._logs = tuple(math.log(k) for k in knots[0])
+
+    def read(self, op: Any) -> Number:
+        return self.at(self.readers[0](op))
 
     def at(self, x: Number = 1.0, y: Number = 1.0) -> Number:
-        """The value at axis values (x[, y]); numbers give a float, arrays an array."""
-        n = len(self.axes)
-        if n == 0:
-            return self.values[0]
-        if n == 1:
-            return self._at1(x)
-        return self._at2(x, y)
-
-    def _at1(self, x: Number) -> Number:
-        logs, values = self._logs[0], self.values
-        if len(logs) == 1:
-            return values[0] if xp.is_scalar(x) else _numpy().full_like(x, values[0], dtype=float)
-        if xp.is_scalar(x):
-            i, t = _segment(logs, x)
+        values = self.values
+        if len(values) == 1:
+            return (
+                values[0] if type(x) in _SCALARS else _numpy().full_like(x, values[0], dtype=float)
+            )
+        if type(x) in _SCALARS:
+            i, t = _where(self._logs, x)
             return values[i] + t * (values[i + 1] - values[i])
-        return _interp_array(logs, values, x)
+        return _interp_array(self._logs, values, x)
 
-    def _at2(self, x: Number, y: Number) -> Number:
-        lx, ly = self._logs
-        rows = self.values
-        if xp.is_scalar(x, y):
-            if len(lx) == 1:
-                return Curve((self.axes[1],), (self.knots[1],), rows[0])._at1(y)
-            i, t = _segment(lx, x)
-            if len(ly) == 1:
-                a, b = rows[i][0], rows[i + 1][0]
-                return a + t * (b - a)
-            j, u = _segment(ly, y)
-            a = rows[i][j] + u * (rows[i][j + 1] - rows[i][j])
-            b = rows[i + 1][j] + u * (rows[i + 1][j + 1] - rows[i + 1][j])
+
+class Curve2(Curve):
+    __slots__ = ("_lx", "_ly")
+
+    def __init__(
+        self,
+        axes: tuple[str, ...],
+        knots: tuple[tuple[float, ...], ...],
+        values: tuple[Any, ...],
+        readers: tuple[Any, ...] = (),
+    ):
+        super().__init__(axes, knots, values, readers)
+        self._lx = tuple(math.log(k) for k in knots[0])
+        self._ly = tuple(math.log(k) for k in knots[1])
+
+    def read(self, op: Any) -> Number:
+        get_x, get_y = self.readers
+        return self.at(get_x(op), get_y(op))
+
+    def at(self, x: Number = 1.0, y: Number = 1.0) -> Number:
+        lx, ly, rows = self._lx, self._ly, self.values
+        if type(x) in _SCALARS and type(y) in _SCALARS:
+            i, t = _where(lx, x) if len(lx) > 1 else (0, 0.0)
+            j, u = _where(ly, y) if len(ly) > 1 else (0, 0.0)
+            i1, j1 = min(i + 1, len(lx) - 1), min(j + 1, len(ly) - 1)
+            r0, r1 = rows[i], rows[i1]
+            a = r0[j] + u * (r0[j1] - r0[j])
+            b = r1[j] + u * (r1[j1] - r1[j])
             return a + t * (b - a)
         np = _numpy()
         x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
@@ -108,15 +171,15 @@ class Curve:
         hi = np.take_along_axis(by_row, (i + 1)[None, ...], axis=0)[0]
         return lo + t * (hi - lo)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The file form: {"over": [axes], <axis>: [knots], "efficiency": values}."""
-        out: dict[str, Any] = {"over": list(self.axes)}
-        for name, ks in zip(self.axes, self.knots, strict=True):
-            out[name] = list(ks)
-        if not self.axes:
-            out["efficiency"] = self.values[0]
-        elif len(self.axes) == 1:
-            out["efficiency"] = list(self.values)
-        else:
-            out["efficiency"] = [list(row) for row in self.values]
-        return out
+
+def make_curve(
+    axes: tuple[str, ...],
+    knots: tuple[tuple[float, ...], ...],
+    values: tuple[Any, ...],
+    readers: tuple[Any, ...] = (),
+) -> Curve:
+    """The curve class for ``len(axes)`` (0, 1 or 2) axes; ``readers`` (one function of an
+    operator record per axis) make ``read`` work."""
+    if not axes:
+        return Curve((), (), values)
+    return (Curve1 if len(axes) == 1 else Curve2)(axes, knots, values, readers)

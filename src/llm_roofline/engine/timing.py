@@ -36,8 +36,8 @@ from .calibration import (
     KernelModel,
     flat_collective,
     flat_model,
-    parse_table,
 )
+from .calibration_v1 import read_table
 from .ops import ATTENTION, COMMUNICATION, ELEMENTWISE, MATMUL, OpCost
 from .xp import Number
 
@@ -79,7 +79,11 @@ class Roofs:
         default), with a ``kv_dtype`` cache (8-bit caches have their own decode kernels).
         Raises ValueError naming the field for a bad table or engine."""
         dtype = hardware.compute_dtype_for(activation_dtype)
-        table = _parsed(hardware.efficiency_table)
+        try:
+            table = _parsed(hardware.efficiency_table)
+        except ValueError as error:
+            origin = f" (generation {hardware.generation})" if hardware.generation else ""
+            raise ValueError(f"hardware {hardware.name!r}{origin}: {error}") from None
         flat = flat_model(hardware.compute_efficiency, hardware.bandwidth_efficiency)
         model = table.dtype_model(dtype) if table is not None else None
         profile = table.engine(engine) if table is not None else IDENTITY_ENGINE
@@ -177,10 +181,16 @@ class Roofs:
     def _kernel_s(
         self, k: KernelModel, op: OpCost, peak: Number, memory_scale: Number = 1.0
     ) -> Number:
-        """fixed + max(FLOPs / (peak·ηc), bytes / (bandwidth·ηm)), η scaled by the engine."""
+        """fixed + max(FLOPs / (peak·ηc), bytes / (bandwidth·ηm)), η scaled by the engine
+        and held at 1 (the roofline is the floor)."""
         e = self.engine
-        ec = xp.minimum(_read(k.compute, op) * e.compute_scale, 1.0)
-        em = xp.minimum(_read(k.memory, op) * (e.memory_scale * memory_scale), 1.0)
+        sc, sm = e.compute_scale, e.memory_scale * memory_scale
+        ec = k.compute.read(op) * sc
+        if k.compute.peak * sc > 1.0:
+            ec = xp.minimum(ec, 1.0)
+        em = k.memory.read(op) * sm
+        if type(sm) is not float or k.memory.peak * sm > 1.0:
+            em = xp.minimum(em, 1.0)
         rate = peak * ec
         if e.compute_cap_flops_per_s is not None:
             rate = xp.minimum(rate, e.compute_cap_flops_per_s)
@@ -258,32 +268,6 @@ def _positive(x: Number) -> Any:
     return x > 0 if not xp.is_scalar(x) else bool(x > 0)
 
 
-def operator_axis(op: OpCost, name: str) -> Number:
-    """An operator's quantity that a curve is read at."""
-    if name == "tokens":
-        return op.shape[0] if op.shape else _LARGE_TOKENS
-    if name == "weight_bytes":
-        return xp.maximum(op.weight_bytes, 1.0)
-    if name == "keys":
-        return op.shape[1] if len(op.shape) > 1 else 1
-    if name == "flops":
-        return xp.maximum(op.flops, 1.0)
-    if name == "bytes":
-        return xp.maximum(op.bytes, 1.0)
-    if name == "intensity":  # FLOPs per byte (attention: query heads per KV head, ~)
-        return xp.maximum(op.flops, 1.0) / xp.maximum(op.bytes, 1.0)
-    raise ValueError(f"an operator has no curve axis {name!r}")
-
-
-def _read(curve: Any, op: OpCost) -> Number:
-    axes = curve.axes
-    if not axes:
-        return curve.values[0]
-    if len(axes) == 1:
-        return curve.at(operator_axis(op, axes[0]))
-    return curve.at(operator_axis(op, axes[0]), operator_axis(op, axes[1]))
-
-
 def _with_kv(model: DtypeModel, kv_dtype: str | None) -> DtypeModel:
     """The model whose decode attention reads a ``kv_dtype`` cache."""
     if (
@@ -338,7 +322,7 @@ def _parsed(table: dict[str, Any] | None) -> Calibration | None:
     hit = _CACHE.get(id(table))
     if hit is not None and hit[0] is table:
         return hit[1]
-    parsed = parse_table(table)
+    parsed = read_table(table)
     if len(_CACHE) >= 32:
         _CACHE.clear()
     _CACHE[id(table)] = (table, parsed)  # holding the table keeps its id from being reused

@@ -42,6 +42,9 @@ GENERATIONS: tuple[str, ...] = (
     "tpu",
 )
 
+# The format of an efficiency table (the expected-time data; engine/calibration.py parses it).
+EFFICIENCY_TABLE_FORMAT = "llm-roofline/efficiency-table/v2"
+
 # 16-bit floats run at the same tensor-core rate wherever both exist; a device that lists
 # only one (V100 and T4 have fp16 only) runs the other's workload at that rate.
 _EQUIVALENT_DTYPES = {"bf16": "fp16", "fp16": "bf16"}

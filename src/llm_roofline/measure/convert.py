@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..engine.calibration import TABLE_FORMAT_V1, upgrade_v1
+from ..engine.calibration import TABLE_FORMAT_V1
+from ..engine.calibration_v1 import upgrade_v1
 
 
 def convert_profile(profile: dict[str, Any]) -> dict[str, Any]:

@@ -34,17 +34,17 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..engine.curves import Curve
+from ..engine.calibration import operator_axis
+from ..engine.curves import Curve, make_curve
 from ..engine.ops import OpCost
-from ..engine.timing import operator_axis
 
 SWEEPS = 4
 SIGNIFICANT = 4
 MIN_EFFICIENCY = 1e-6
 FIXED_QUANTILE = 0.1  # the fixed time: this quantile of the excess of measured over ideal
-MIN_WEIGHT = 0.25
+MIN_WEIGHT = 0.25  # a point proposes a knot value only where that knot weighs this much
 TIE = 1e-9  # losses this close (relative) are equal
-RELEVANT = 0.02  # a point shapes a roof's curve where that roof's ideal is this share of the other's  # a point proposes a knot value only where that knot weighs this much
+RELEVANT = 0.02  # default share for KernelSpec.relevant
 
 
 class Sample(NamedTuple):
@@ -60,6 +60,9 @@ class KernelSpec:
     compute: tuple[str, ...]
     memory: tuple[str, ...]
     knots: tuple[tuple[str, str], ...] = ()  # (axis, "distinct" | "pow2" | "pow4")
+    # A kernel shapes a roof's curve only where that roof's ideal is at least this share of
+    # the other roof's (1: only kernels bound by that roof).
+    relevant: float = RELEVANT
 
     def rule(self, axis: str) -> str:
         return dict(self.knots).get(axis, "pow2")
@@ -168,10 +171,10 @@ class _Grid:
         if not self.axes:
             return Curve.constant(vals[0])
         if len(self.axes) == 1:
-            return Curve(self.axes, self.knots, tuple(vals))
+            return make_curve(self.axes, self.knots, tuple(vals))
         nj = self.shape[1]
         rows = tuple(tuple(vals[i * nj : (i + 1) * nj]) for i in range(self.shape[0]))
-        return Curve(self.axes, self.knots, rows)
+        return make_curve(self.axes, self.knots, rows)
 
 
 def _axis_values(samples: Sequence[Sample], name: str) -> np.ndarray:
@@ -201,7 +204,7 @@ def fit_kernel(
         (axes, [_axis_values(samples, a) for a in axes], tuple(spec.rule(a) for a in axes), own)
         for axes, own in ((spec.compute, c_time), (spec.memory, m_time))
     ]
-    compute, memory = fit_curves(specs, t, np.full(len(t), float(fixed_s)))
+    compute, memory = fit_curves(specs, t, np.full(len(t), float(fixed_s)), spec.relevant)
     return {"fixed_s": fixed_s, "compute": compute.to_dict(), "memory": memory.to_dict()}
 
 
@@ -241,11 +244,12 @@ def fit_curves(
     specs: Sequence[tuple[tuple[str, ...], list[np.ndarray], tuple[str, ...], np.ndarray]],
     t: np.ndarray,
     fixed: np.ndarray,
+    relevant: float = RELEVANT,
 ) -> list[Curve]:
     """Curves for arbitrary axes: each spec is (axes, axis values per point, knot rules,
     the point's time at efficiency 1); predicted = fixed + max over specs of time / η.
     With two curves, a point shapes a curve only where that roof's ideal is at least
-    ``RELEVANT`` of the other's (a GEMV says nothing about compute efficiency); knots no
+    ``relevant`` of the other's (a GEMV says nothing about compute efficiency); knots no
     such point reaches are filled from their neighbours."""
     work = np.maximum(t - fixed, 1e-3 * t)
     grids = []
@@ -254,7 +258,7 @@ def fit_curves(
         grid = _Grid(axes, knots, xs, len(t))
         others = [o for m, (*_, o) in enumerate(specs) if m != n]
         if others:
-            grid.relevant = own >= RELEVANT * np.max(others, axis=0)
+            grid.relevant = own >= relevant * np.max(others, axis=0)
         grid.init(np.clip(own / work, MIN_EFFICIENCY, 1.0))
         grids.append((grid, own))
     _descend(grids, t, fixed)

@@ -37,10 +37,14 @@ TABLE = ROOT / "src" / "llm_roofline" / "catalog" / "data" / "efficiency" / "hop
 FOLDS = 5
 PRESET = "h100-sxm"
 
+# A GEMM's compute curve is shaped by compute-bound GEMMs only: below the ridge a GEMM
+# streams its weights, and a compute efficiency fitted there would stand in for memory
+# time on a device with a lower ridge (an A100's batched decode).
 GEMM = KernelSpec(
     compute=("tokens", "weight_bytes"),
     memory=("weight_bytes",),
     knots=(("tokens", "distinct"), ("weight_bytes", "pow2")),
+    relevant=1.0,
 )
 DECODE = KernelSpec(
     compute=("keys",),

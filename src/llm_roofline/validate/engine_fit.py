@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog.efficiency import engine_profiles, generation_table
-from .published import RUNS, PublishedRow, Run, hardware_of, predict, with_engine
+from .published import PublishedRow, hardware_of, predict, with_engine
+from .published_runs import RUNS, Run
 
 ENGINES_FILE = (
     Path(__file__).resolve().parents[1] / "catalog" / "data" / "efficiency" / "engines.json"
