@@ -151,7 +151,7 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     [
         ("llm_roofline.engine.ops", "llm_roofline.inputs.model", True),
         ("llm_roofline.inputs.model", "llm_roofline.engine.ops", False),
-        ("llm_roofline.engine.analysis", "llm_roofline.catalog.model_catalog", False),
+        ("llm_roofline.engine.analyze", "llm_roofline.catalog.model_catalog", False),
         ("llm_roofline.cli.analyze", "llm_roofline.render.text", True),
     ],
 )

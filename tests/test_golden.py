@@ -25,7 +25,11 @@ def differences(expected: Any, actual: Any, where: str = "") -> list[str]:
         if set(expected) != set(actual):
             return [f"{where}: keys {sorted(set(expected) ^ set(actual))} differ"]
         return [d for k in expected for d in differences(expected[k], actual[k], f"{where}.{k}")]
-    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+    if (
+        isinstance(expected, (list, tuple))
+        and isinstance(actual, (list, tuple))
+        and len(expected) == len(actual)
+    ):
         return [
             d
             for i, (e, a) in enumerate(zip(expected, actual, strict=True))

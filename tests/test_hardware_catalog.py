@@ -60,7 +60,7 @@ def test_preset_invariants(preset_id: str) -> None:
 @pytest.mark.parametrize("preset_id", IDS)
 def test_every_number_has_a_source(preset_id: str) -> None:
     record = hc.hardware_record(preset_id)
-    assert set(record["sources"]) == set(hc.SOURCE_FIELDS)
+    assert set(record["sources"]) == {*hc.SOURCE_FIELDS, *hc.EFFICIENCY_FIELDS}
     assert all(len(text) > 20 for text in record["sources"].values())
     assert "direction" in record["sources"]["interconnect_bytes_per_s"] or (
         record["interconnect_bytes_per_s"] is None

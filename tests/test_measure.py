@@ -26,7 +26,6 @@ from llm_roofline.measure.probes import (
     matmul_cost,
     probe_model,
 )
-from llm_roofline.measure.profile import smooth
 from llm_roofline.measure.sweeps import back_to_back, calls_per_run, step_count
 from llm_roofline.measure.timer import contended, median_time_s, other_cpu_s
 
@@ -121,13 +120,11 @@ def test_llama_layer_kind_counts() -> None:
     )
 
 
-def test_plans_and_smoothing() -> None:
+def test_plans() -> None:
     assert powers_of_two(8) == (1, 2, 4, 8)
     full = full_plan(300 << 20)
     assert full.rotation_bytes >= 2 * (300 << 20) and max(full.tokens) == 4096
     assert step_count(quick_plan(), 1) < step_count(full, 1)
-    assert smooth([1.0, 0.1, 1.0, 1.0]) == [1.0, 1.0, 1.0, 1.0]
-    assert smooth([0.9, 0.5, 0.4, 0.3]) == [0.9, 0.5, 0.4, 0.3]
 
 
 def test_timer_syncs_warms_up_and_respects_the_budget() -> None:

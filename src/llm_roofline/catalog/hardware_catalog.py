@@ -30,6 +30,7 @@ from ..inputs import checks, units
 from ..inputs.documents import load_json, load_toml
 from ..inputs.dtypes import COMPUTE_DTYPES, normalize
 from ..inputs.hardware import Hardware
+from .efficiency import generation_table
 from .hardware_overrides import HardwareOverrides, apply_overrides, parse_peak_assignment
 
 __all__ = [
@@ -52,7 +53,12 @@ SOURCE_FIELDS = (
     "memory_bytes",
     "interconnect_bytes_per_s",
 )
-PRESET_KEYS = frozenset({"id", "name", "vendor", "aliases", "notes", "sources", *SOURCE_FIELDS})
+# Optional in a record; when given, a preset must also source them (``sources``).
+EFFICIENCY_FIELDS = ("generation", "in_network_reduction")
+PRESET_KEYS = frozenset(
+    {"id", "name", "vendor", "aliases", "notes", "sources", *SOURCE_FIELDS, *EFFICIENCY_FIELDS}
+)
+_PRESET_REQUIRED = PRESET_KEYS - set(EFFICIENCY_FIELDS)
 _USER_REQUIRED = frozenset({"name", "peak_flops_per_s", "bandwidth_bytes_per_s", "memory_bytes"})
 _USER_EXTRA = ("source", "compute_efficiency", "bandwidth_efficiency", "efficiency_table")
 _USER_KEYS = PRESET_KEYS | {*_USER_EXTRA, "kind", "machine"}
@@ -134,11 +140,14 @@ def _peaks(origin: str, value: Any, *, preset: bool) -> dict[str, float]:
     return peaks
 
 
-def _sources(origin: str, value: Any, *, preset: bool) -> dict[str, str]:
+def _sources(origin: str, value: Any, *, preset: bool, given: Mapping[str, Any]) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise _fail(origin, f"sources must map fields to text, got {value!r}")
-    allowed = frozenset(SOURCE_FIELDS)
-    _check_keys(value, f"{origin}: sources", allowed, allowed if preset else frozenset())
+    allowed = frozenset({*SOURCE_FIELDS, *EFFICIENCY_FIELDS})
+    required = {*SOURCE_FIELDS, *(f for f in EFFICIENCY_FIELDS if f in given)}
+    _check_keys(
+        value, f"{origin}: sources", allowed, frozenset(required) if preset else frozenset()
+    )
     return {field: _text(origin, f"sources.{field}", text) for field, text in value.items()}
 
 
@@ -170,7 +179,9 @@ def _build(data: Mapping[str, Any], origin: str, *, preset: bool) -> Hardware:
             if preset
             else _human(origin, "interconnect_bytes_per_s", raw, units.parse_bytes_per_s)
         )
-    sources = _sources(origin, data["sources"], preset=preset) if "sources" in data else {}
+    sources = (
+        _sources(origin, data["sources"], preset=preset, given=data) if "sources" in data else {}
+    )
     if "source" in data:
         source = _text(origin, "source", data["source"])
     elif sources:
@@ -184,7 +195,13 @@ def _build(data: Mapping[str, Any], origin: str, *, preset: bool) -> Hardware:
     table = data.get("efficiency_table")
     if table is not None and not isinstance(table, dict):
         raise _fail(origin, f"efficiency_table must be a table/object, got {table!r}")
+    generation = data.get("generation", "")
+    for field in EFFICIENCY_FIELDS:
+        if field in data:
+            extra[field] = data[field]
     try:
+        if table is None and generation:
+            table = generation_table(generation)  # the generation's expected-time data
         return Hardware(
             name=name,
             peak_flops_per_s=peaks,
@@ -239,7 +256,7 @@ def _catalog() -> _Catalog:
         data = _parse_json(text, origin)
         if not isinstance(data, dict):
             raise _fail(origin, "must contain a JSON object")
-        _check_keys(data, origin, PRESET_KEYS, PRESET_KEYS)
+        _check_keys(data, origin, PRESET_KEYS, _PRESET_REQUIRED)
         preset_id = _text(origin, "id", data["id"])
         if not _ID_PATTERN.match(preset_id) or f"{preset_id}.json" != file_name:
             raise _fail(

@@ -38,6 +38,12 @@ def check_layout(m: Model, hw: Hardware, layout: Layout) -> None:
         )
 
 
+def roofs_for(hardware: Hardware, workload: Workload) -> Roofs:
+    """The roofs a workload's operators are priced on: its compute dtype, its engine's
+    profile and its KV-cache dtype (one place: every study and the sweep use it)."""
+    return Roofs.of(hardware, workload.activation_dtype, workload.engine, workload.kv_dtype)
+
+
 def analyze(
     model: Model, hardware: Hardware, workload: Workload, layout: Layout | None = None
 ) -> Report:
@@ -46,10 +52,10 @@ def analyze(
     explicit = layout is not None  # a layout given (even of ones) gets its summary block
     layout = ONE_DEVICE if layout is None else layout
     check_layout(model, hardware, layout)
-    roofs = Roofs.of(hardware, workload.activation_dtype)
+    roofs = roofs_for(hardware, workload)
     pre = time_pass(model, layout, prefill_pass(workload), roofs)
     dec = time_pass(model, layout, decode_pass(workload), roofs)
-    ttft, tpot = pre.fill_drain_s, dec.steady_s
+    ttft, tpot = pre.fill_drain_s + roofs.request_overhead_s, dec.steady_s
     decode_first = first_micro_batch(decode_pass(workload), layout)
     stage_passes = [
         (prefill_ops, stage_operators(model, layout, decode_first, s))
@@ -67,6 +73,7 @@ def analyze(
     batch_size, batch_reason = critical_batch_size(model, workload, roofs, layout)
     prompt_len, prompt_reason = critical_prompt_len(model, workload, roofs, layout)
     replicas = layout.data
+    ttft_range, tpot_range = _range(roofs, "prefill", ttft), _range(roofs, "decode", tpot)
     metrics = Metrics(
         ttft_s=ttft,
         tpot_s=tpot,
@@ -82,10 +89,19 @@ def analyze(
         critical_prompt_len=prompt_len,
         critical_prompt_len_reason=prompt_reason,
         request=request_times(model, workload, roofs, layout, ttft, pre.ideal_fill_drain_s),
+        request_overhead_s=roofs.request_overhead_s,
+        ttft_range_s=ttft_range,
+        tpot_range_s=tpot_range,
+        tokens_per_s_range=None
+        if tpot_range is None
+        else (
+            replicas * workload.batch_size / tpot_range[1],
+            replicas * workload.batch_size / tpot_range[0],
+        ),
     )
     return Report(
         model=_model_summary(model),
-        hardware=_hardware_summary(hardware),
+        hardware=_hardware_summary(hardware, roofs),
         workload=asdict(workload) | {"context_len": workload.decode_context_len},
         compute_dtype=roofs.dtype,
         peak_flops_per_s=roofs.peak_flops_per_s,
@@ -98,6 +114,12 @@ def analyze(
         if not explicit
         else _summary(model, layout, timings, latency, model_flops, replica_weights),
     )
+
+
+def _range(roofs: Roofs, phase: str, expected_s: float) -> tuple[float, float] | None:
+    """The likely range of an expected time: its p10 and p90 multipliers applied."""
+    factors = roofs.range_factors(phase)
+    return None if factors is None else (expected_s * factors[0], expected_s * factors[1])
 
 
 def _model_flops(m: Model, p: Pass) -> float:
@@ -156,7 +178,7 @@ def _model_summary(m: Model) -> dict[str, object]:
     }
 
 
-def _hardware_summary(hw: Hardware) -> dict[str, object]:
+def _hardware_summary(hw: Hardware, roofs: Roofs) -> dict[str, object]:
     return {
         "name": hw.name,
         "id": hw.id,
@@ -166,7 +188,10 @@ def _hardware_summary(hw: Hardware) -> dict[str, object]:
         "interconnect_bytes_per_s": hw.interconnect_bytes_per_s,
         "compute_efficiency": hw.compute_efficiency,
         "bandwidth_efficiency": hw.bandwidth_efficiency,
-        "calibrated": hw.efficiency_table is not None,
+        "generation": hw.generation,
+        "calibration": roofs.calibration_status,  # calibrated, transferred or uncalibrated
+        "calibration_note": roofs.calibration_note,
+        "engine": roofs.engine.name,
         "source": hw.source,
     }
 

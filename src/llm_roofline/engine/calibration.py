@@ -1,241 +1,422 @@
-"""Measured efficiency tables: the calibrated expected time of one operator.
+"""Efficiency tables (``llm-roofline/efficiency-table/v2``): the data of the expected time.
 
-A hardware profile written by ``llm-roofline measure`` carries an ``efficiency_table``
-(format ``llm-roofline/efficiency-table/v1``, documented in docs/CALIBRATION.md). For
-each compute dtype it holds what fraction of the roofline each kind of operator reached
-on that machine, and a fixed per-operator framework overhead:
+One format for every source of efficiencies: the tables shipped per device generation
+(``catalog/data/efficiency/<generation>.json``, fitted by ``measure/fit.py``), the table
+``llm-roofline measure`` writes into a measured profile, and the flat fallback of an
+uncalibrated device (constant curves, no fixed costs). docs/CALIBRATION.md has the file
+format; this module parses it (every error names the field) into a ``Calibration``:
 
-- matmul: efficiency per measured (d_in, d_out) shape over token counts; looked up by
-  linear interpolation in log(tokens) on the operator's own shape when it was measured,
-  else also in log(weight bytes) between the measured shapes;
-- attention: efficiency over key counts for decode (1 query) and prefill (queries =
-  keys, causal), interpolated in log(keys), then between the two by log(q)/log(k);
-- elementwise (and gather): efficiency over the operator's bytes moved, per family
-  (norm, rotary, act_fn, residual), interpolated in log(bytes);
-- overhead_s: seconds per operator instance by kind (Python and dispatch cost).
+- per compute dtype, per operator kind (matmul; attention in its decode and prefill
+  forms; element-wise by family; gather) a ``KernelModel``: a fixed time per instance
+  and two efficiency curves, compute (a fraction of peak FLOP/s) and memory (of
+  bandwidth), each over the operator's own quantities (``curves.py``);
+- collectives per implementation: a latency α over devices and link efficiencies over
+  bytes, for the ring and (on switches that reduce in the network) the in-switch
+  algorithm;
+- engine profiles (``EngineProfile``): how an inference engine's kernels and host
+  differ from the table's (scales of the efficiencies, fixed costs per step and per
+  request), and the range factors from the cross-validated residuals.
 
-efficiency = ideal roofline time / (measured time − overhead), so the calibrated time of
-an operator is ``overhead + ideal / efficiency`` (``"sum"``: CPU, where dispatch and work
-run one after the other) or ``max(overhead, ideal / efficiency)`` (``"max"``: an
-accelerator, where the host queues work ahead of the device). Values above 1 are allowed:
-a cache-resident operand beats the DRAM roof. Pure: no I/O, no torch.
+Version 1 tables (CPU profiles measured before v2) are read through ``calibration_v1``.
+Pure.
 """
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .ops import ATTENTION, ELEMENTWISE, GATHER, MATMUL, OpCost
+from ..inputs import xp
+from ..inputs.hardware import EFFICIENCY_TABLE_FORMAT
+from ..inputs.xp import Number
+from .curves import Curve, make_curve
+from .ops import OpCost
 
-TABLE_FORMAT = "llm-roofline/efficiency-table/v1"
+TABLE_FORMAT = EFFICIENCY_TABLE_FORMAT
+TABLE_FORMAT_V1 = "llm-roofline/efficiency-table/v1"
+STATUSES = ("calibrated", "transferred", "measured", "uncalibrated")
 OVERHEAD_MODES = ("sum", "max")
+AXES = ("tokens", "weight_bytes", "keys", "flops", "bytes", "intensity", "devices")
+# The element-wise kernels ``measure`` times, and every family a table may list.
 ELEMENTWISE_FAMILIES = ("norm", "rotary", "act_fn", "residual")
-_FALLBACK_FAMILY = "residual"  # a plain streaming kernel stands in for unmeasured ops
+TABLE_FAMILIES = (*ELEMENTWISE_FAMILIES, "softmax", "default")
+COLLECTIVE_IMPLEMENTATIONS = ("nccl", "custom")
+PHASES = ("prefill", "decode")
+ENGINE_NUMBERS = (
+    "step_overhead_s",
+    "request_overhead_s",
+    "compute_scale",
+    "memory_scale",
+    "quantized_memory_scale",
+)
 
 
 @dataclass(frozen=True, slots=True)
-class Curve:
-    """A piecewise-linear function of log(x), held flat beyond its first and last points."""
+class KernelModel:
+    """time = fixed_s + max(FLOPs / (peak·compute), bytes / (bandwidth·memory))."""
 
-    xs: tuple[float, ...]  # ascending, > 0
-    ys: tuple[float, ...]
-
-    def at(self, x: float) -> float:
-        xs, ys = self.xs, self.ys
-        if x <= xs[0]:
-            return ys[0]
-        if x >= xs[-1]:
-            return ys[-1]
-        i = bisect.bisect_right(xs, x)  # xs[i-1] <= x < xs[i]
-        x0, x1 = xs[i - 1], xs[i]
-        t = math.log(x / x0) / math.log(x1 / x0)
-        return ys[i - 1] + t * (ys[i] - ys[i - 1])
+    fixed_s: float
+    compute: Curve
+    memory: Curve
 
 
 @dataclass(frozen=True, slots=True)
-class MatmulCurves:
-    """Efficiency of (tokens, d_in) @ (d_in, d_out) per measured shape, by weight size.
-
-    A shape that was measured itself uses its own curve (BLAS speed depends on the exact
-    dimensions, not only on the size); any other shape interpolates between sizes.
-    """
-
-    weight_bytes: tuple[float, ...]  # ascending; shapes of equal size are averaged
-    curves: tuple[tuple[Curve, ...], ...]  # the shapes measured at each weight size
-    exact: Mapping[tuple[int, int], Curve] = field(default_factory=dict)  # (d_in, d_out)
-
-    def at(self, tokens: float, weight_bytes: float, dims: tuple[int, int] | None = None) -> float:
-        own = self.exact.get(dims) if dims is not None else None
-        if own is not None:
-            return own.at(tokens)
-        per_size = [sum(c.at(tokens) for c in group) / len(group) for group in self.curves]
-        return Curve(tuple(self.weight_bytes), tuple(per_size)).at(max(weight_bytes, 1.0))
+class DtypeModel:
+    matmul: KernelModel
+    decode_attention: KernelModel
+    prefill_attention: KernelModel
+    decode_attention_kv8: KernelModel  # with an 8-bit KV cache (its own kernels)
+    elementwise: Mapping[str, KernelModel]  # by family; "default" always present
+    gather: KernelModel
 
 
 @dataclass(frozen=True, slots=True)
+class CollectiveModel:
+    alpha_s: Curve  # latency over devices
+    ring: Curve  # fraction of the link bandwidth over bytes each device sends (ring)
+    switch: Curve | None  # fraction over (devices, message bytes), in-network reduction
+
+
+@dataclass(frozen=True, slots=True)
+class EngineProfile:
+    name: str
+    step_overhead_s: float = 0.0  # per forward pass (decode step or prefill pass)
+    request_overhead_s: float = 0.0  # per request (scheduling, before the first token)
+    compute_scale: float = 1.0  # multiplies the table's compute efficiencies
+    memory_scale: float = 1.0  # multiplies the memory efficiencies
+    quantized_memory_scale: float = 1.0  # and again for weight-only-quantized matmuls
+    compute_cap_flops_per_s: float | None = None  # the engine's kernels never exceed this
+    quantized_matmul_dtype: str | None = None  # weight-quantized matmuls run at this peak
+    collective: str = "nccl"  # the all-reduce implementation
+
+
+IDENTITY_ENGINE = EngineProfile("as-measured")
+
+
+@dataclass(frozen=True)
 class Calibration:
-    """One dtype's measured efficiencies and overheads (see the module docstring)."""
+    generation: str
+    status: str
+    note: str
+    overhead_mode: str
+    dtypes: Mapping[str, DtypeModel]
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    collectives: Mapping[str, CollectiveModel] = field(default_factory=dict)
+    engines: Mapping[str, EngineProfile] = field(default_factory=dict)
+    default_engine: str = ""
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
-    dtype: str
-    matmul: MatmulCurves
-    attention_decode: Curve
-    attention_prefill: Curve
-    elementwise: Mapping[str, Curve]
-    overhead_s: Mapping[str, float]
-    overhead_mode: str = "sum"
+    def dtype_model(self, dtype: str) -> DtypeModel | None:
+        """The entry for a compute dtype, through the table's aliases; None if absent."""
+        found = self.dtypes.get(dtype)
+        if found is None and dtype in self.aliases:
+            found = self.dtypes.get(self.aliases[dtype])
+        return found
 
-    def efficiency(self, op: OpCost) -> float | None:
-        """The measured fraction of the roofline for ``op``; None for kinds not measured."""
-        if op.kind == MATMUL:
-            tokens = op.shape[0] if op.shape else 1
-            dims = (op.shape[1], op.shape[2]) if len(op.shape) >= 3 else None
-            return self.matmul.at(max(tokens, 1), op.weight_bytes, dims)
-        if op.kind == ATTENTION:
-            queries, keys = (op.shape[0], op.shape[1]) if len(op.shape) >= 2 else (1, 1)
-            return attention_efficiency(self, queries, keys)
-        if op.kind in (ELEMENTWISE, GATHER):
-            curve = self.elementwise.get(elementwise_family(op.name))
-            if curve is None:
-                curve = self.elementwise[_FALLBACK_FAMILY]
-            return curve.at(max(op.bytes, 1.0))
-        return None
+    def engine(self, name: str | None) -> EngineProfile:
+        """The named engine profile; a table without profiles applies none (as measured)."""
+        if not self.engines:
+            return IDENTITY_ENGINE
+        key = name or self.default_engine
+        if key not in self.engines:
+            raise ValueError(f"engine: unknown {key!r}; known: {', '.join(sorted(self.engines))}")
+        return self.engines[key]
 
-    def expected_s(self, op: OpCost, ideal_s: float) -> float | None:
-        """Calibrated time of one instance given its ideal time; None when not covered."""
-        if op.comm_bytes:
-            return None  # interconnect traffic is not measured on one device
-        eff = self.efficiency(op)
-        if eff is None:
-            return None
-        work = ideal_s / eff
-        overhead = self.overhead_s.get(op.kind, 0.0)
-        return work + overhead if self.overhead_mode == "sum" else max(work, overhead)
-
-
-def attention_efficiency(cal: Calibration, queries: int, keys: int) -> float:
-    """Decode curve at 1 query, prefill curve at queries = keys, log-blend in between."""
-    decode, prefill = cal.attention_decode.at(keys), cal.attention_prefill.at(keys)
-    if queries <= 1 or keys <= 1:
-        return decode if queries <= 1 else prefill
-    f = min(1.0, math.log(queries) / math.log(keys))
-    return decode + f * (prefill - decode)
+    def collective(self, implementation: str, eight_bit: bool) -> CollectiveModel | None:
+        for key in (
+            f"{implementation}-{'8bit' if eight_bit else '16bit'}",
+            f"{implementation}-16bit",
+        ):
+            if key in self.collectives:
+                return self.collectives[key]
+        return self.collectives.get("nccl-16bit")
 
 
-def elementwise_family(name: str) -> str:
-    """Which measured kernel family an element-wise operator (by its HF name) belongs to."""
-    if name.endswith("norm"):
-        return "norm"  # input_layernorm, post_attention_layernorm, final_norm, qk_norm
-    if name == "rotary_emb":
-        return "rotary"
-    if name == "act_fn":
-        return "act_fn"
-    if name.endswith("residual"):
-        return "residual"
-    return "default"
+def flat_model(compute: float, memory: float) -> DtypeModel:
+    """Constant efficiencies, no fixed costs: the uncalibrated expected time."""
+    kernel = KernelModel(0.0, Curve.constant(compute), Curve.constant(memory))
+    return DtypeModel(kernel, kernel, kernel, kernel, {"default": kernel}, kernel)
 
 
-# ---- parsing and validation ------------------------------------------------------------
+def flat_collective(memory: float) -> CollectiveModel:
+    return CollectiveModel(Curve.constant(0.0), Curve.constant(memory), None)
 
 
-def _fail(field: str, message: str) -> ValueError:
-    return ValueError(f"efficiency_table.{field}: {message}")
+# ---- parsing --------------------------------------------------------------------------
 
 
-def _positive_list(field: str, value: Any) -> tuple[float, ...]:
+def _fail(where: str, message: str) -> ValueError:
+    return ValueError(f"efficiency_table.{where}: {message}")
+
+
+def _obj(where: str, value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _fail(where, f"must be an object, got {value!r}")
+    return value
+
+
+def _number(where: str, value: Any, *, minimum: float = 0.0, strict: bool = False) -> float:
+    bad = isinstance(value, bool) or not isinstance(value, (int, float))
+    if bad or not math.isfinite(value) or value < minimum or (strict and value <= minimum):
+        bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
+        raise _fail(where, f"must be a finite number {bound}, got {value!r}")
+    return float(value)
+
+
+def _knots(where: str, value: Any) -> tuple[float, ...]:
     if not isinstance(value, Sequence) or isinstance(value, str) or not value:
-        raise _fail(field, f"must be a non-empty list of numbers, got {value!r}")
-    out = []
-    for v in value:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-            raise _fail(field, f"must hold positive finite numbers, got {v!r}")
-        out.append(float(v))
-    return tuple(out)
+        raise _fail(where, f"must be a non-empty list of numbers, got {value!r}")
+    knots = tuple(_number(f"{where}[{i}]", v, strict=True) for i, v in enumerate(value))
+    if any(b <= a for a, b in itertools.pairwise(knots)):
+        raise _fail(where, f"must be strictly ascending, got {list(knots)}")
+    return knots
 
 
-def parse_curve(field: str, data: Any, x_key: str) -> Curve:
-    """A curve from ``{x_key: [...], "efficiency": [...]}`` (x strictly ascending)."""
-    if not isinstance(data, Mapping):
-        raise _fail(field, f"must be an object, got {data!r}")
-    xs = _positive_list(f"{field}.{x_key}", data.get(x_key))
-    ys = _positive_list(f"{field}.efficiency", data.get("efficiency"))
-    if len(xs) != len(ys):
-        raise _fail(field, f"{x_key} has {len(xs)} values but efficiency has {len(ys)}")
-    if any(b <= a for a, b in itertools.pairwise(xs)):
-        raise _fail(f"{field}.{x_key}", f"must be strictly ascending, got {list(xs)}")
-    return Curve(xs, ys)
+def _values(where: str, value: Any, n: int, positive: bool) -> tuple[float, ...]:
+    if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != n:
+        raise _fail(where, f"must be a list of {n} numbers, got {value!r}")
+    return tuple(_number(f"{where}[{i}]", v, strict=positive) for i, v in enumerate(value))
 
 
-def _parse_matmul(field: str, data: Any) -> MatmulCurves:
-    if not isinstance(data, Sequence) or isinstance(data, str) or not data:
-        raise _fail(field, "must be a non-empty list of measured shapes")
-    groups: dict[float, list[Curve]] = {}
-    exact: dict[tuple[int, int], Curve] = {}
-    for i, shape in enumerate(data):
-        where = f"{field}[{i}]"
-        if not isinstance(shape, Mapping):
-            raise _fail(where, f"must be an object, got {shape!r}")
-        (size,) = _positive_list(f"{where}.weight_bytes", [shape.get("weight_bytes")])
-        curve = parse_curve(where, shape, "tokens")
-        groups.setdefault(size, []).append(curve)
-        d_in, d_out = shape.get("d_in"), shape.get("d_out")
-        if isinstance(d_in, int) and isinstance(d_out, int):
-            exact[(d_in, d_out)] = curve
-    sizes = sorted(groups)
-    return MatmulCurves(tuple(sizes), tuple(tuple(groups[s]) for s in sizes), exact)
+_LARGE_TOKENS = 1 << 30  # a matmul without a shape reads its curve at the largest tokens
+_SCALARS = (int, float)
 
 
-def _parse_overheads(field: str, data: Any) -> dict[str, float]:
-    if not isinstance(data, Mapping):
-        raise _fail(field, f"must map operator kinds to seconds, got {data!r}")
+def _at_least_one(x: Number) -> Number:
+    return x if type(x) in _SCALARS and x >= 1 else xp.maximum(x, 1.0)
+
+
+# What a curve axis reads from an operator record (numbers or numpy arrays).
+OPERATOR_AXES: dict[str, Callable[[OpCost], Number]] = {
+    "tokens": lambda op: op.shape[0] if op.shape else _LARGE_TOKENS,  # a matmul's rows
+    "weight_bytes": lambda op: _at_least_one(op.weight_bytes),
+    "keys": lambda op: op.shape[1] if len(op.shape) > 1 else 1,  # attention: keys per sequence
+    "flops": lambda op: _at_least_one(op.flops),
+    "bytes": lambda op: _at_least_one(op.bytes),
+    # FLOPs per byte (attention: about the query heads per KV head)
+    "intensity": lambda op: _at_least_one(op.flops) / _at_least_one(op.bytes),
+}
+
+
+def operator_axis(op: OpCost, name: str) -> Number:
+    """An operator's quantity that a curve is read at."""
+    if name not in OPERATOR_AXES:
+        raise ValueError(f"an operator has no curve axis {name!r}")
+    return OPERATOR_AXES[name](op)
+
+
+def parse_curve(
+    where: str, data: Any, axes_allowed: Sequence[str] = AXES, *, positive: bool = True
+) -> Curve:
+    """A curve from ``{"over": [axes], <axis>: [knots], "efficiency": values}``; the values
+    must be > 0 (efficiencies) unless ``positive`` is False (a latency may be 0)."""
+    data = _obj(where, data)
+    over = data.get("over", [])
+    if not isinstance(over, list) or len(over) > 2 or any(a not in axes_allowed for a in over):
+        raise _fail(
+            f"{where}.over", f"must list at most 2 of {', '.join(axes_allowed)}, got {over!r}"
+        )
+    if len(set(over)) != len(over):
+        raise _fail(f"{where}.over", f"names an axis twice: {over!r}")
+    unknown = set(data) - {"over", "efficiency", "time_s", *over}
+    if unknown:
+        raise _fail(where, f"unknown key {sorted(unknown)[0]!r}")
+    knots = tuple(_knots(f"{where}.{axis}", data.get(axis)) for axis in over)
+    raw = data.get("efficiency")
+    if not over:
+        return Curve.constant(_number(f"{where}.efficiency", raw, strict=positive))
+    if len(over) == 1:
+        values = _values(f"{where}.efficiency", raw, len(knots[0]), positive)
+        return make_curve(tuple(over), knots, values, _readers(over))
+    if not isinstance(raw, Sequence) or isinstance(raw, str) or len(raw) != len(knots[0]):
+        raise _fail(f"{where}.efficiency", f"must hold {len(knots[0])} rows, got {raw!r}")
+    rows = tuple(
+        _values(f"{where}.efficiency[{i}]", row, len(knots[1]), positive)
+        for i, row in enumerate(raw)
+    )
+    return make_curve(tuple(over), knots, rows, _readers(over))
+
+
+def _readers(axes: Sequence[str]) -> tuple[Callable[[OpCost], Number], ...]:
+    """Operator readers for a curve's axes ("devices" is read by the collective's caller)."""
+    return tuple(OPERATOR_AXES[a] for a in axes if a in OPERATOR_AXES)
+
+
+def parse_kernel(where: str, data: Any, axes: Sequence[str]) -> KernelModel:
+    data = _obj(where, data)
+    unknown = set(data) - {"fixed_s", "compute", "memory", "note"}
+    if unknown:
+        raise _fail(where, f"unknown key {sorted(unknown)[0]!r}")
+    for key in ("compute", "memory"):
+        if key not in data:
+            raise _fail(where, f"missing key {key!r}")
+    return KernelModel(
+        _number(f"{where}.fixed_s", data.get("fixed_s", 0.0)),
+        parse_curve(f"{where}.compute", data["compute"], axes),
+        parse_curve(f"{where}.memory", data["memory"], axes),
+    )
+
+
+MATMUL_AXES = ("tokens", "weight_bytes", "flops", "bytes")
+ATTENTION_AXES = ("keys", "flops", "bytes", "tokens", "intensity")
+ELEMENTWISE_AXES = ("bytes",)
+
+
+def parse_dtype(where: str, data: Any) -> DtypeModel:
+    data = _obj(where, data)
+    info = {"note", "overhead_method", "per_layer_overhead_s"}  # how it was measured
+    unknown = set(data) - {"matmul", "attention", "elementwise", "gather", *info}
+    if unknown:
+        raise _fail(where, f"unknown key {sorted(unknown)[0]!r}")
+    attention = _obj(f"{where}.attention", data.get("attention"))
+    families = _obj(f"{where}.elementwise", data.get("elementwise"))
+    if "default" not in families:
+        raise _fail(f"{where}.elementwise", "must have a 'default' entry")
+    for family in families:
+        if family not in TABLE_FAMILIES:
+            raise _fail(
+                f"{where}.elementwise",
+                f"unknown family {family!r}; known: {', '.join(TABLE_FAMILIES)}",
+            )
+    elementwise = {
+        str(f): parse_kernel(f"{where}.elementwise.{f}", v, ELEMENTWISE_AXES)
+        for f, v in families.items()
+    }
+    gather = (
+        parse_kernel(f"{where}.gather", data["gather"], ELEMENTWISE_AXES)
+        if "gather" in data
+        else elementwise["default"]
+    )
+    for key in attention:
+        if key not in ("decode", "decode_kv8", "prefill"):
+            raise _fail(f"{where}.attention", f"unknown key {key!r}")
+    decode = parse_kernel(f"{where}.attention.decode", attention.get("decode"), ATTENTION_AXES)
+    kv8 = attention.get("decode_kv8")
+    return DtypeModel(
+        matmul=parse_kernel(f"{where}.matmul", data.get("matmul"), MATMUL_AXES),
+        decode_attention=decode,
+        decode_attention_kv8=decode
+        if kv8 is None
+        else parse_kernel(f"{where}.attention.decode_kv8", kv8, ATTENTION_AXES),
+        prefill_attention=parse_kernel(
+            f"{where}.attention.prefill", attention.get("prefill"), ATTENTION_AXES
+        ),
+        elementwise=elementwise,
+        gather=gather,
+    )
+
+
+def parse_collective(where: str, data: Any) -> CollectiveModel:
+    data = _obj(where, data)
+    unknown = set(data) - {"alpha_s", "ring", "switch", "note"}
+    if unknown:
+        raise _fail(where, f"unknown key {sorted(unknown)[0]!r}")
+    switch = data.get("switch")
+    return CollectiveModel(
+        parse_curve(f"{where}.alpha_s", data.get("alpha_s"), ("devices",), positive=False),
+        parse_curve(f"{where}.ring", data.get("ring"), ("bytes",)),
+        None if switch is None else parse_curve(f"{where}.switch", switch, ("devices", "bytes")),
+    )
+
+
+def parse_engine(where: str, name: str, data: Any) -> EngineProfile:
+    data = _obj(where, data)
+    allowed = {*ENGINE_NUMBERS, "compute_cap_flops_per_s", "quantized_matmul_dtype"}
+    allowed |= {"collective", "description", "sources", "fitted", "inherits"}
+    unknown = set(data) - allowed
+    if unknown:
+        raise _fail(where, f"unknown key {sorted(unknown)[0]!r}")
+    numbers = {
+        k: _number(f"{where}.{k}", data[k], strict=k.endswith("scale"))
+        for k in ENGINE_NUMBERS
+        if k in data
+    }
+    cap = data.get("compute_cap_flops_per_s")
+    dtype = data.get("quantized_matmul_dtype")
+    if dtype is not None and dtype not in ("int8", "fp8"):
+        raise _fail(f"{where}.quantized_matmul_dtype", f"must be int8, fp8 or null, got {dtype!r}")
+    collective = data.get("collective", "nccl")
+    if collective not in COLLECTIVE_IMPLEMENTATIONS:
+        raise _fail(
+            f"{where}.collective",
+            f"must be one of {', '.join(COLLECTIVE_IMPLEMENTATIONS)}, got {collective!r}",
+        )
+    return EngineProfile(
+        name=name,
+        compute_cap_flops_per_s=None
+        if cap is None
+        else _number(f"{where}.compute_cap_flops_per_s", cap, strict=True),
+        quantized_matmul_dtype=dtype,
+        collective=collective,
+        **numbers,
+    )
+
+
+def _ranges(data: Any) -> dict[str, tuple[float, float]]:
     out = {}
-    for kind, value in data.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-            raise _fail(f"{field}.{kind}", f"must be a number >= 0, got {value!r}")
-        out[str(kind)] = float(value)
+    for phase, pair in _obj("ranges", data).items():
+        if phase not in PHASES:
+            raise _fail("ranges", f"unknown phase {phase!r}; known: {', '.join(PHASES)}")
+        pair = _obj(f"ranges.{phase}", pair)
+        low = _number(f"ranges.{phase}.low", pair.get("low"), strict=True)
+        high = _number(f"ranges.{phase}.high", pair.get("high"), strict=True)
+        if not low <= 1.0 <= high:
+            raise _fail(f"ranges.{phase}", f"must have low <= 1 <= high, got {low}, {high}")
+        out[phase] = (low, high)
     return out
 
 
-def calibration_from_table(table: Mapping[str, Any], dtype: str) -> Calibration | None:
-    """The ``dtype`` part of an efficiency table, or None when it has no entry for it.
+_PARTS: dict[int, tuple[Any, Any]] = {}
 
-    Raises ValueError naming the field for a malformed table.
-    """
+
+def _memo(where: str, data: Any, parse: Any) -> Any:
+    """parse(where, data), once per data object: tables that share their dtype entries
+    (the same generation under several engine profiles) are parsed once."""
+    hit = _PARTS.get(id(data))
+    if hit is not None and hit[0] is data:
+        return hit[1]
+    parsed = parse(where, data)
+    if len(_PARTS) >= 256:
+        _PARTS.clear()
+    _PARTS[id(data)] = (data, parsed)  # holding data keeps its id from being reused
+    return parsed
+
+
+def parse_table(table: Mapping[str, Any]) -> Calibration:
+    """A whole v2 table (``calibration_v1.read_table`` also takes v1); raises ValueError
+    naming the bad field."""
     if table.get("format") != TABLE_FORMAT:
         raise _fail("format", f"must be {TABLE_FORMAT!r}, got {table.get('format')!r}")
+    status = table.get("status", "measured")
+    if status not in STATUSES:
+        raise _fail("status", f"must be one of {', '.join(STATUSES)}, got {status!r}")
     mode = table.get("overhead_mode", "sum")
     if mode not in OVERHEAD_MODES:
         raise _fail("overhead_mode", f"must be one of {', '.join(OVERHEAD_MODES)}, got {mode!r}")
-    dtypes = table.get("dtypes")
-    if not isinstance(dtypes, Mapping):
-        raise _fail("dtypes", f"must map dtypes to tables, got {dtypes!r}")
-    entry = dtypes.get(dtype)
-    if entry is None:
-        return None
-    if not isinstance(entry, Mapping):
-        raise _fail(f"dtypes.{dtype}", "must be an object")
-    base = f"dtypes.{dtype}"
-    attention = entry.get("attention")
-    if not isinstance(attention, Mapping):
-        raise _fail(f"{base}.attention", f"must be an object, got {attention!r}")
-    elementwise = entry.get("elementwise")
-    if not isinstance(elementwise, Mapping) or _FALLBACK_FAMILY not in elementwise:
-        raise _fail(f"{base}.elementwise", f"must be an object with a {_FALLBACK_FAMILY!r} curve")
+    dtypes = _obj("dtypes", table.get("dtypes"))
+    aliases = _obj("aliases", table.get("aliases", {}))
+    for alias, target in aliases.items():
+        if target not in dtypes:
+            raise _fail(f"aliases.{alias}", f"names no dtype of the table: {target!r}")
+    engines = _obj("engines", table.get("engines", {}))
+    default = str(table.get("default_engine", ""))
+    if engines and default not in engines:
+        raise _fail("default_engine", f"must name one of the engines, got {default!r}")
     return Calibration(
-        dtype=dtype,
-        matmul=_parse_matmul(f"{base}.matmul", entry.get("matmul")),
-        attention_decode=parse_curve(f"{base}.attention.decode", attention.get("decode"), "keys"),
-        attention_prefill=parse_curve(
-            f"{base}.attention.prefill", attention.get("prefill"), "keys"
-        ),
-        elementwise={
-            str(name): parse_curve(f"{base}.elementwise.{name}", curve, "bytes")
-            for name, curve in elementwise.items()
+        generation=str(table.get("generation", "")),
+        status=status,
+        note=str(table.get("note", "")),
+        overhead_mode=mode,
+        dtypes={str(k): _memo(f"dtypes.{k}", v, parse_dtype) for k, v in dtypes.items()},
+        aliases={str(k): str(v) for k, v in aliases.items()},
+        collectives={
+            str(k): _memo(f"collectives.{k}", v, parse_collective)
+            for k, v in _obj("collectives", table.get("collectives", {})).items()
         },
-        overhead_s=_parse_overheads(f"{base}.overhead_s", entry.get("overhead_s", {})),
-        overhead_mode=str(mode),
+        engines={str(k): parse_engine(f"engines.{k}", str(k), v) for k, v in engines.items()},
+        default_engine=default,
+        ranges=_ranges(table.get("ranges", {})),
     )

@@ -40,6 +40,8 @@ def build_phase(op_list: Sequence[OpCost], roofs: Roofs) -> Phase:
         kind, count = kinds[op.name]
         kinds[op.name] = (kind, count + n)
     built = tuple(_row(name, kinds[name], acc, roofs) for name, acc in rows.items())
+    if roofs.step_overhead_s:
+        built += (overhead_row(roofs.step_overhead_s),)
     flops = sum(r.flops for r in built)
     bytes_ = sum(r.bytes for r in built)
     time_s = sum(r.time_s for r in built)
@@ -54,6 +56,29 @@ def build_phase(op_list: Sequence[OpCost], roofs: Roofs) -> Phase:
         memory_time_s=bytes_ / bw,
         memory_bound_time_fraction=min(1.0, memory_bound_s / time_s) if time_s else 0.0,
         operators=built,
+    )
+
+
+OVERHEAD = "overhead"  # the kind of a fixed-cost row: host time outside the operators
+
+
+def overhead_row(seconds: float) -> OperatorRow:
+    """The engine's fixed host time per pass (framework, scheduling, launches) as its own
+    row: no FLOPs or bytes, no ideal time, ``seconds`` of expected time."""
+    return OperatorRow(
+        name="step_overhead",
+        kind=OVERHEAD,
+        count=1,
+        flops=0.0,
+        bytes=0.0,
+        weight_bytes=0.0,
+        activation_bytes=0.0,
+        kv_bytes=0.0,
+        comm_bytes=0.0,
+        arithmetic_intensity=None,
+        bound="fixed cost",
+        time_s=0.0,
+        expected_time_s=seconds,
     )
 
 
@@ -94,8 +119,9 @@ def phase_totals(op_list: Sequence[OpCost]) -> tuple[float, float]:
 
 
 def phase_times(op_list: Sequence[OpCost], roofs: Roofs) -> tuple[float, float]:
-    """(expected, ideal) seconds of a pass without building rows (numbers or arrays)."""
-    expected = ideal = 0.0
+    """(expected, ideal) seconds of a pass without building rows (numbers or arrays), the
+    engine's fixed time per pass included in the expected one (as build_phase's row)."""
+    expected, ideal = roofs.step_overhead_s, 0.0
     for op in op_list:
         expected = expected + roofs.expected_s(op) * op.instances
         ideal = ideal + roofs.ideal_s(op) * op.instances

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ..inputs import xp
 from ..inputs.layout import Layout
 from ..inputs.model import Model
+from ..inputs.xp import Number
 from .ops import OpCost, Pass
 from .phase import build_phase, phase_times, phase_totals
 from .report import Phase
@@ -93,7 +95,8 @@ def time_pass(
 
 def steady_times(m: Model, layout: Layout, p: Pass, roofs: Roofs) -> tuple[float, float]:
     """(expected, ideal) steady-state step time of a pass, without report rows: the
-    bottleneck device's busy time or the sum over stages, whichever is larger."""
+    bottleneck device's busy time or the sum over stages, whichever is larger. The pass
+    may hold arrays (contexts, say): the bottleneck stage is then the one slowest in total."""
     sizes = micro_batch_sizes(p.batch, layout.micro_batches)
     stage = [
         phase_times(stage_operators(m, layout, replace(p, batch=sizes[0][0]), s), roofs)
@@ -101,9 +104,12 @@ def steady_times(m: Model, layout: Layout, p: Pass, roofs: Roofs) -> tuple[float
     ]
     if len(sizes) == 1 and sizes[0][1] == 1 and layout.pipeline == 1:
         return stage[0]
-    bottleneck = max(range(layout.pipeline), key=lambda s: stage[s][0])
-    busy_e = busy_i = 0.0
+    bottleneck = max(range(layout.pipeline), key=lambda s: float(xp.total(stage[s][0])))
+    busy_e: Number = 0.0
+    busy_i: Number = 0.0
     for size, n in sizes:
         e, i = phase_times(stage_operators(m, layout, replace(p, batch=size), bottleneck), roofs)
         busy_e, busy_i = busy_e + n * e, busy_i + n * i
-    return max(busy_e, sum(s[0] for s in stage)), max(busy_i, sum(s[1] for s in stage))
+    fill_e = sum(s[0] for s in stage)
+    fill_i = sum(s[1] for s in stage)
+    return xp.maximum(busy_e, fill_e), xp.maximum(busy_i, fill_i)

@@ -93,6 +93,13 @@ class Metrics:
     critical_prompt_len: int | None
     critical_prompt_len_reason: str
     request: Request
+    # The engine's fixed time per request before its first token (part of ttft_s), and the
+    # likely ranges (10th-90th percentile of measured / expected in the calibration data)
+    # of TTFT, TPOT and decode throughput; None where the device has no such residuals.
+    request_overhead_s: float = 0.0
+    ttft_range_s: tuple[float, float] | None = None
+    tpot_range_s: tuple[float, float] | None = None
+    tokens_per_s_range: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +175,9 @@ class Report:
         _expect_keys("metrics", metrics, Metrics)
         metrics["memory"] = _build(Memory, metrics["memory"], "metrics.memory")
         metrics["request"] = _build(Request, metrics["request"], "metrics.request")
+        for key in ("ttft_range_s", "tpot_range_s", "tokens_per_s_range"):
+            if isinstance(metrics.get(key), list):  # JSON has no tuples
+                metrics[key] = tuple(metrics[key])
         phases = {name: _phase(name, phase) for name, phase in data["phases"].items()}
         nested = ("phases", "metrics", "warnings", "parallelism", "findings")
         return cls(

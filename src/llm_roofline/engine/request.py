@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+from ..inputs import xp
 from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
@@ -114,27 +115,29 @@ def decode_steps_s(
     edges = [*sorted({first, *inner}), last + 1]
     one_batch = micro_batch_sizes(w.batch_size, layout.micro_batches) == [(w.batch_size, 1)]
     per_operator = layout.pipeline == 1 and one_batch  # a step is a sum of operator times
+    flat = roofs.calibration is None  # expected = ideal on derated roofs: affine pieces
     expected = ideal = 0.0
     for lo, stop in itertools.pairwise(edges):
         hi = stop - 1
+        if per_operator:  # exact: each operator's time is a max of affine pieces
+            ops_lo = stage_operators(m, layout, decode_pass(w, context=lo))
+            ops_hi = ops_lo if hi == lo else stage_operators(m, layout, decode_pass(w, context=hi))
+            for a, b in zip(ops_lo, ops_hi, strict=True):
+                pieces = _op_lines(a, b, lo, hi, roofs, False)
+                ideal += a.instances * sum_affine_max(pieces, lo, hi)
+                if flat:
+                    lines = _op_lines(a, b, lo, hi, roofs, True)
+                    expected += a.instances * sum_affine_max(lines, lo, hi)
+            if flat:
+                expected += (hi - lo + 1) * roofs.step_overhead_s
+                continue
+        # Sampled: every context of a short region, else SAMPLED_CONTEXTS, evaluated as one
+        # array of passes (the same formulas, element-wise).
+        xs = _sample_contexts(lo, hi)
+        step_e, step_i = steady_times(m, layout, decode_pass(w, context=xp.array(xs)), roofs)
+        expected += _sampled(xs, xp.values(step_e, len(xs)))
         if not per_operator:
-            xs = _sample_contexts(lo, hi)
-            steps = [steady_times(m, layout, decode_pass(w, context=x), roofs) for x in xs]
-            expected += _sampled(xs, [e for e, _ in steps])
-            ideal += _sampled(xs, [i for _, i in steps])
-            continue
-        ops_lo = stage_operators(m, layout, decode_pass(w, context=lo))
-        ops_hi = ops_lo if hi == lo else stage_operators(m, layout, decode_pass(w, context=hi))
-        calibrated = roofs.calibration is not None
-        for a, b in zip(ops_lo, ops_hi, strict=True):
-            if not calibrated:
-                lines = _op_lines(a, b, lo, hi, roofs, True)
-                expected += a.instances * sum_affine_max(lines, lo, hi)
-            ideal += a.instances * sum_affine_max(_op_lines(a, b, lo, hi, roofs, False), lo, hi)
-        if calibrated:
-            xs = _sample_contexts(lo, hi)
-            steps = [steady_times(m, layout, decode_pass(w, context=x), roofs) for x in xs]
-            expected += _sampled(xs, [e for e, _ in steps])
+            ideal += _sampled(xs, xp.values(step_i, len(xs)))
     return expected, ideal
 
 

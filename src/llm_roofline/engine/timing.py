@@ -1,24 +1,48 @@
-"""How long an operator takes: the ideal roofline and the expected (derated) estimate.
+"""How long an operator takes: the ideal roofline and the expected time.
 
-``Roofs`` holds one device's roofs for one compute dtype. The ideal time is the roofline
-lower bound. The expected time divides each roof by an achievable fraction of peak: the
-hardware's flat ``compute_efficiency`` and ``bandwidth_efficiency`` (defaults in
-hardware.py, sources in docs/CALIBRATION.md) or, when the hardware carries a measured
-``efficiency_table`` with an entry for the compute dtype, the calibrated time of
-``calibration.py`` (per-operator efficiency by kind and shape, plus a fixed overhead).
-Operators the table does not cover (interconnect traffic) keep the flat fractions.
+``Roofs`` holds one device's roofs for one compute dtype, and the expected-time model of
+its efficiency table (``calibration.py``) under one engine profile. Per operator instance:
+
+- ideal = max(FLOPs / peak, bytes / bandwidth, interconnect bytes / link bandwidth): the
+  roofline, a lower bound. The interconnect lower bound of an all-reduce is the message
+  over the link (M / link) on a switch that reduces in the network (NVLink SHARP), and
+  the ring's 2·(n−1)/n·M / link elsewhere; other collectives send ``comm_bytes``.
+- expected = fixed + max(FLOPs / (peak·ηc), bytes / (bandwidth·ηm)) (``overhead_mode``
+  "max": the larger of fixed and work), ηc and ηm read from the kind's curves at the
+  operator's own shape and scaled by the engine profile (never above 1, so expected ≥
+  ideal). Collectives: α(devices) + bytes / (link·η(bytes)), with the in-switch model
+  on a reducing switch and the ring's elsewhere.
+
+Every formula takes Python numbers or numpy arrays (one code path, ``xp``). Fixed costs
+per step and per request, and the range around an expected time, are properties the
+engine reports as their own rows (``step_overhead_s``, ``request_overhead_s``,
+``range_factors``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..inputs import xp
+from ..inputs.dtypes import bytes_per_element
 from ..inputs.hardware import Hardware
 from ..inputs.xp import Number
 from . import roofline
-from .calibration import Calibration, calibration_from_table
-from .ops import OpCost
+from .calibration import (
+    IDENTITY_ENGINE,
+    Calibration,
+    CollectiveModel,
+    DtypeModel,
+    EngineProfile,
+    KernelModel,
+    flat_collective,
+    flat_model,
+)
+from .calibration_v1 import read_table
+from .ops import ATTENTION, COMMUNICATION, ELEMENTWISE, MATMUL, OpCost
+
+_LARGE_TOKENS = 1 << 30  # a matmul without a shape reads its curve at the largest tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,14 +51,47 @@ class Roofs:
     peak_flops_per_s: float
     bandwidth_bytes_per_s: float
     interconnect_bytes_per_s: float | None
-    compute_efficiency: float
+    compute_efficiency: float  # the hardware's flat fractions (uncalibrated fallback)
     bandwidth_efficiency: float
-    # Parsed from the hardware's efficiency_table (unhashable mappings: left out of eq/hash).
+    in_network_reduction: bool = False
+    model: DtypeModel = field(default=flat_model(0.7, 0.7), compare=False)
+    all_reduce: CollectiveModel = field(default=flat_collective(0.7), compare=False)
+    collective: CollectiveModel = field(default=flat_collective(0.7), compare=False)
+    engine: EngineProfile = IDENTITY_ENGINE
+    quantized_peak_flops_per_s: float | None = None  # weight-quantized matmuls (engine)
+    activation_bytes: float = 2.0
+    overhead_sum: bool = True
+    calibration_status: str = "uncalibrated"
+    calibration_note: str = ""
+    ranges: Any = field(default=None, compare=False)  # {phase: (low, high)} or None
+    # Non-None when the expected time is not one flat fraction per roof (request.py then
+    # samples decode steps instead of its closed form).
     calibration: Calibration | None = field(default=None, compare=False)
 
     @classmethod
-    def of(cls, hardware: Hardware, activation_dtype: str) -> Roofs:
+    def of(
+        cls,
+        hardware: Hardware,
+        activation_dtype: str,
+        engine: str | None = None,
+        kv_dtype: str | None = None,
+    ) -> Roofs:
+        """One device's roofs for ``activation_dtype`` under ``engine`` (None: the table's
+        default), with a ``kv_dtype`` cache (8-bit caches have their own decode kernels).
+        Raises ValueError naming the field for a bad table or engine."""
         dtype = hardware.compute_dtype_for(activation_dtype)
+        try:
+            table = _parsed(hardware.efficiency_table)
+        except ValueError as error:
+            origin = f" (generation {hardware.generation})" if hardware.generation else ""
+            raise ValueError(f"hardware {hardware.name!r}{origin}: {error}") from None
+        flat = flat_model(hardware.compute_efficiency, hardware.bandwidth_efficiency)
+        model = table.dtype_model(dtype) if table is not None else None
+        profile = table.engine(engine) if table is not None else IDENTITY_ENGINE
+        nccl = table.collective("nccl", _eight_bit(dtype)) if table is not None else None
+        reduce = table.collective(profile.collective, _eight_bit(dtype)) if table else None
+        q_dtype = profile.quantized_matmul_dtype
+        status, note = _status(hardware, table, model is not None, profile)
         return cls(
             dtype=dtype,
             peak_flops_per_s=hardware.peak_flops_per_s[dtype],
@@ -42,39 +99,73 @@ class Roofs:
             interconnect_bytes_per_s=hardware.interconnect_bytes_per_s,
             compute_efficiency=hardware.compute_efficiency,
             bandwidth_efficiency=hardware.bandwidth_efficiency,
-            calibration=_calibration(hardware.efficiency_table, dtype),
+            in_network_reduction=hardware.in_network_reduction,
+            model=_with_kv(model, kv_dtype) if model is not None else flat,
+            all_reduce=reduce or flat_collective(hardware.bandwidth_efficiency),
+            collective=nccl or flat_collective(hardware.bandwidth_efficiency),
+            engine=profile,
+            quantized_peak_flops_per_s=hardware.peak_flops_per_s.get(q_dtype) if q_dtype else None,
+            activation_bytes=bytes_per_element(dtype),
+            overhead_sum=table is None or table.overhead_mode == "sum",
+            calibration_status=status,
+            calibration_note=note,
+            ranges=table.ranges if table is not None and table.ranges else None,
+            calibration=table if model is not None else None,
         )
 
     @property
-    def ridge_point(self) -> Number:
-        return roofline.ridge_point(self.peak_flops_per_s, self.bandwidth_bytes_per_s)
+    def ridge_point(self) -> float:
+        return float(roofline.ridge_point(self.peak_flops_per_s, self.bandwidth_bytes_per_s))
 
-    def ideal_s(self, op: OpCost) -> Number:
-        """Roofline time of one instance."""
-        return roofline.op_time_s(
-            op.flops,
-            op.bytes,
-            self.peak_flops_per_s,
-            self.bandwidth_bytes_per_s,
-            op.comm_bytes,
-            self.interconnect_bytes_per_s,
-        )
+    @property
+    def step_overhead_s(self) -> float:
+        """Fixed host time per forward pass (a decode step or a prefill pass): framework,
+        scheduling and launch costs outside the operators, from the engine profile."""
+        return self.engine.step_overhead_s
 
-    def expected_s(self, op: OpCost) -> Number:
-        """Time of one instance: calibrated when measured, else each roof derated."""
-        if self.calibration is not None:
-            calibrated = self.calibration.expected_s(op, self.ideal_s(op))
-            if calibrated is not None:
-                return calibrated
-        ic = self.interconnect_bytes_per_s
-        return roofline.op_time_s(
-            op.flops,
-            op.bytes,
-            self.peak_flops_per_s * self.compute_efficiency,
-            self.bandwidth_bytes_per_s * self.bandwidth_efficiency,
-            op.comm_bytes,
-            ic * self.bandwidth_efficiency if ic else None,
-        )
+    @property
+    def request_overhead_s(self) -> float:
+        """Fixed time per request before its first token (scheduling, tokenization, the
+        engine's per-request setup), from the engine profile; part of TTFT only."""
+        return self.engine.request_overhead_s
+
+    def range_factors(self, phase: str) -> tuple[float, float] | None:
+        """(low, high) multipliers of an expected ``phase`` time ("prefill" or "decode"):
+        the 10th and 90th percentiles of measured / expected over the cross-validated
+        published runs. None when the table has no such residuals (a measured profile)."""
+        if phase not in ("prefill", "decode"):
+            raise ValueError(f"phase must be 'prefill' or 'decode', got {phase!r}")
+        return None if self.ranges is None else self.ranges.get(phase)
+
+    # ---- per operator ----------------------------------------------------------------
+
+    def ideal_s(self, op: OpCost) -> float:
+        """Roofline time of one instance (a lower bound). Typed float as OpCost's fields
+        are: numpy arrays in the record give an array, element-wise."""
+        peak = self._matmul_peak(op) if op.kind == MATMUL else self.peak_flops_per_s
+        t = xp.maximum(op.flops / peak, op.bytes / self.bandwidth_bytes_per_s)
+        if op.kind == COMMUNICATION or _nonzero(op.comm_bytes):
+            t = xp.maximum(t, self._comm_ideal_s(op))
+        return t  # type: ignore[no-any-return]  # a float, or an array for array records
+
+    def expected_s(self, op: OpCost) -> float:
+        """Expected time of one instance (see the module docstring); arrays as ``ideal_s``."""
+        return self._expected(op)  # type: ignore[no-any-return]  # float, or an array
+
+    def _expected(self, op: OpCost) -> Number:
+        kind = op.kind
+        if kind == MATMUL:
+            return self._matmul_s(op)
+        if kind == ATTENTION:
+            return self._attention_s(op)
+        if kind == COMMUNICATION or _nonzero(op.comm_bytes):
+            return self._comm_s(op)
+        m = self.model
+        if kind != ELEMENTWISE:
+            kernel = m.gather
+        else:
+            kernel = m.elementwise.get(op.family) or m.elementwise["default"]
+        return self._kernel_s(kernel, op, self.peak_flops_per_s)
 
     def bound(self, op: OpCost) -> Number:
         return roofline.bound(
@@ -86,20 +177,142 @@ class Roofs:
             self.interconnect_bytes_per_s,
         )
 
+    # ---- kernels ---------------------------------------------------------------------
 
-_CACHE: dict[tuple[int, str], tuple[dict[str, Any], Calibration | None]] = {}
+    def _kernel_s(
+        self, k: KernelModel, op: OpCost, peak: Number, memory_scale: Number = 1.0
+    ) -> Number:
+        """fixed + max(FLOPs / (peak·ηc), bytes / (bandwidth·ηm)), η scaled by the engine
+        and held at 1 (the roofline is the floor)."""
+        e = self.engine
+        sc, sm = e.compute_scale, e.memory_scale * memory_scale
+        ec = k.compute.read(op) * sc
+        if k.compute.peak * sc > 1.0:
+            ec = xp.minimum(ec, 1.0)
+        em = k.memory.read(op) * sm
+        if type(sm) is not float or k.memory.peak * sm > 1.0:
+            em = xp.minimum(em, 1.0)
+        rate = peak * ec
+        if e.compute_cap_flops_per_s is not None:
+            rate = xp.minimum(rate, e.compute_cap_flops_per_s)
+        work = xp.maximum(op.flops / rate, op.bytes / (self.bandwidth_bytes_per_s * em))
+        return k.fixed_s + work if self.overhead_sum else xp.maximum(k.fixed_s, work)
+
+    def _quantized(self, op: OpCost) -> Any:
+        """Weight-only quantization: fewer bytes per weight element than per activation."""
+        if len(op.shape) < 3:
+            return False
+        elements = op.shape[1] * op.shape[2]
+        return op.weight_bytes < 0.99 * self.activation_bytes * elements
+
+    def _matmul_peak(self, op: OpCost) -> Number:
+        q_peak = self.quantized_peak_flops_per_s
+        if q_peak is None:
+            return self.peak_flops_per_s
+        return xp.where(self._quantized(op), q_peak, self.peak_flops_per_s)
+
+    def _matmul_s(self, op: OpCost) -> Number:
+        scale = self.engine.quantized_memory_scale
+        memory_scale = 1.0 if scale == 1.0 else xp.where(self._quantized(op), scale, 1.0)
+        return self._kernel_s(self.model.matmul, op, self._matmul_peak(op), memory_scale)
+
+    def _attention_s(self, op: OpCost) -> Number:
+        """The decode kernel for one query per sequence, the prefill kernel otherwise."""
+        queries = op.shape[0] if op.shape else 1
+        peak, m = self.peak_flops_per_s, self.model
+        if xp.is_scalar(queries):
+            return self._kernel_s(
+                m.decode_attention if queries <= 1 else m.prefill_attention, op, peak
+            )
+        decode = self._kernel_s(m.decode_attention, op, peak)
+        return xp.where(queries <= 1, decode, self._kernel_s(m.prefill_attention, op, peak))
+
+    # ---- collectives -----------------------------------------------------------------
+
+    def _link(self) -> float:
+        link = self.interconnect_bytes_per_s
+        if not link:
+            raise ValueError("interconnect_bytes_per_s is needed for communication operators")
+        return link
+
+    def _comm_ideal_s(self, op: OpCost) -> Number:
+        link = self._link()
+        if op.family == "all_reduce" and self.in_network_reduction and len(op.shape) >= 2:
+            return op.shape[1] / link  # each device sends its message once, gets it back reduced
+        return op.comm_bytes / link
+
+    def _comm_s(self, op: OpCost) -> Number:
+        """α(n) + bytes / (link·η): on a reducing switch the in-switch model (fitted on such a
+        switch, whatever algorithm the library picked), elsewhere the ring."""
+        link, sent = self._link(), op.comm_bytes
+        devices = op.shape[0] if op.shape else 2
+        model = self.all_reduce if op.family == "all_reduce" else self.collective
+        alpha = model.alpha_s.at(devices)
+        if op.family == "all_reduce" and self.in_network_reduction and model.switch is not None:
+            message = xp.maximum(op.shape[1], 1.0)
+            t = alpha + message / (link * model.switch.at(devices, message))
+        else:
+            t = alpha + sent / (link * model.ring.at(xp.maximum(sent, 1.0)))
+        return xp.where(_positive(sent), t, 0.0)
 
 
-def _calibration(table: dict[str, Any] | None, dtype: str) -> Calibration | None:
-    """The parsed table entry for ``dtype``, parsed once per table object (a small cache)."""
+# ---- helpers ------------------------------------------------------------------------------
+
+
+def _nonzero(x: Number) -> bool:
+    if xp.is_scalar(x):
+        return bool(x)
+    return bool(x.any())
+
+
+def _positive(x: Number) -> Any:
+    return x > 0 if not xp.is_scalar(x) else bool(x > 0)
+
+
+def _with_kv(model: DtypeModel, kv_dtype: str | None) -> DtypeModel:
+    """The model whose decode attention reads a ``kv_dtype`` cache."""
+    if (
+        kv_dtype is None
+        or bytes_per_element(kv_dtype) > 1
+        or model.decode_attention_kv8 is model.decode_attention
+    ):
+        return model
+    return replace(model, decode_attention=model.decode_attention_kv8)
+
+
+def _eight_bit(dtype: str) -> bool:
+    return dtype in ("fp8", "int8", "fp4")
+
+
+def _status(
+    hw: Hardware, table: Calibration | None, has_dtype: bool, engine: EngineProfile
+) -> tuple[str, str]:
+    flat = f"flat {hw.compute_efficiency:.2f} compute / {hw.bandwidth_efficiency:.2f} bandwidth"
+    if table is None or not has_dtype:
+        why = (
+            ""
+            if table is None
+            else f" (the {table.generation or 'measured'} table has no entry for this dtype)"
+        )
+        return "uncalibrated", f"expected time uncalibrated: {flat}{why}"
+    if table.status == "uncalibrated":
+        return "uncalibrated", table.note or f"expected time uncalibrated: {flat}"
+    suffix = f"; engine {engine.name}" if table.engines else ""
+    return table.status, f"{table.note}{suffix}"
+
+
+_CACHE: dict[int, tuple[dict[str, Any], Calibration]] = {}
+
+
+def _parsed(table: dict[str, Any] | None) -> Calibration | None:
+    """The parsed table, parsed once per table object (a small cache)."""
     if table is None:
         return None
-    key = (id(table), dtype)
-    hit = _CACHE.get(key)
+    hit = _CACHE.get(id(table))
     if hit is not None and hit[0] is table:
         return hit[1]
-    parsed = calibration_from_table(table, dtype)
-    if len(_CACHE) >= 16:
+    parsed = read_table(table)
+    if len(_CACHE) >= 32:
         _CACHE.clear()
-    _CACHE[key] = (table, parsed)  # holding the table keeps its id from being reused
+    _CACHE[id(table)] = (table, parsed)  # holding the table keeps its id from being reused
     return parsed

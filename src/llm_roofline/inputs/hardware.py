@@ -23,6 +23,29 @@ from .dtypes import COMPUTE_DTYPES
 DEFAULT_COMPUTE_EFFICIENCY = 0.70
 DEFAULT_BANDWIDTH_EFFICIENCY = 0.70
 
+# Device generations: the key of the expected-time data (catalog/data/efficiency/<g>.json),
+# one per architecture whose kernels share efficiencies (NVIDIA compute capability, AMD
+# CDNA/RDNA, Apple GPU family, TPU version). "" is unknown (no table: flat fractions).
+GENERATIONS: tuple[str, ...] = (
+    "volta",
+    "turing",
+    "ampere",
+    "ampere-ga10x",
+    "ada",
+    "hopper",
+    "blackwell",
+    "blackwell-gb20x",
+    "cdna2",
+    "cdna3",
+    "cdna4",
+    "gaudi",
+    "apple",
+    "tpu",
+)
+
+# The format of an efficiency table (the expected-time data; engine/calibration.py parses it).
+EFFICIENCY_TABLE_FORMAT = "llm-roofline/efficiency-table/v2"
+
 # 16-bit floats run at the same tensor-core rate wherever both exist; a device that lists
 # only one (V100 and T4 have fp16 only) runs the other's workload at that rate.
 _EQUIVALENT_DTYPES = {"bf16": "fp16", "fp16": "bf16"}
@@ -45,6 +68,10 @@ class Hardware:
     bandwidth_bytes_per_s: float
     memory_bytes: float
     interconnect_bytes_per_s: float | None = None
+    generation: str = ""  # one of GENERATIONS, or "" (unknown)
+    # The scale-up interconnect is a switch that reduces in the network (NVLink SHARP on
+    # NVSwitch 3+): an all-reduce then sends each message once instead of 2·(n−1)/n times.
+    in_network_reduction: bool = False
     compute_efficiency: float = DEFAULT_COMPUTE_EFFICIENCY
     bandwidth_efficiency: float = DEFAULT_BANDWIDTH_EFFICIENCY
     id: str = ""
@@ -81,6 +108,9 @@ class Hardware:
                 "efficiency_table must be a dict (a measured profile's table) or None, got "
                 f"{bounds.show(table)} ({type(table).__name__})"
             )
+        if self.generation != "":
+            checks.choice("generation", self.generation, GENERATIONS)
+        checks.boolean("in_network_reduction", self.in_network_reduction)
 
     def compute_dtype_for(self, dtype: str) -> str:
         """The dtype whose peak a ``dtype`` matmul runs at on this device.

@@ -1,6 +1,6 @@
 """Where a model runs: the ``Layout`` of tensor, pipeline, expert and data parallelism.
 
-Conventions (vLLM / Megatron-LM) are in engine/parallel.py and docs/PARALLELISM.md.
+Conventions (vLLM / Megatron-LM) are in engine/sharding.py and docs/PARALLELISM.md.
 """
 
 from __future__ import annotations

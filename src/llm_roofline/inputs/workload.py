@@ -22,6 +22,32 @@ _COUNTS = {
     "weight_group_size": bounds.Bound(1, bounds.WIDTH.high),
 }
 
+# Inference engines with an expected-time profile (catalog/data/efficiency/engines.json).
+# "generic" is a well-tuned server engine (the default).
+ENGINES = ("generic", "tensorrt-llm", "vllm", "sglang", "llama.cpp", "gpt-fast", "mlx")
+ENGINE_ALIASES = {
+    "trt-llm": "tensorrt-llm",
+    "trtllm": "tensorrt-llm",
+    "tensorrtllm": "tensorrt-llm",
+    "tensorrt_llm": "tensorrt-llm",
+    "llamacpp": "llama.cpp",
+    "llama-cpp": "llama.cpp",
+    "llama_cpp": "llama.cpp",
+    "gptfast": "gpt-fast",
+    "gpt_fast": "gpt-fast",
+}
+
+
+def normalize_engine(field: str, name: object) -> str:
+    """A user's spelling of an engine ("TRT-LLM", "llamacpp") -> its profile name."""
+    if not isinstance(name, str):
+        raise ValueError(f"{field} must be one of {', '.join(ENGINES)}; got {name!r}")
+    key = name.strip().lower()
+    key = ENGINE_ALIASES.get(key, key)
+    if key not in ENGINES:
+        raise ValueError(f"{field} must be one of {', '.join(ENGINES)}; got {name!r}")
+    return key
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -42,6 +68,7 @@ class Workload:
     # llama.cpp); True stores the lm_head in the weight dtype too.
     quantize_head: bool = False
     mla_decode: str = "absorbed"  # MLA models, passes over a cache: "absorbed" | "naive"
+    engine: str = "generic"  # whose kernels and host costs the expected time describes
 
     def __post_init__(self) -> None:
         for name, bound in _COUNTS.items():
@@ -69,6 +96,7 @@ class Workload:
         checks.boolean("quantize_head", self.quantize_head)
         checks.choice("logits", self.logits, LOGITS_MODES)
         checks.choice("mla_decode", self.mla_decode, MLA_DECODE_FORMS)
+        object.__setattr__(self, "engine", normalize_engine("engine", self.engine))
 
     @property
     def decode_context_len(self) -> int:

@@ -22,7 +22,7 @@ def _np() -> Any:
 
 
 def is_scalar(*values: Number) -> bool:
-    for v in values:  # a loop: cheaper than all() over a generator for two or three values
+    for v in values:  # noqa: SIM110  (a loop: cheaper than all() over a generator here)
         if type(v) not in _SCALARS:
             return False
     return True
@@ -76,6 +76,25 @@ def expm1(x: Number) -> Number:
     if type(x) in _SCALARS:
         return math.expm1(x)
     return _np().expm1(x)
+
+
+def total(x: Number) -> Number:
+    """The sum of an array's elements; a number itself."""
+    if type(x) in _SCALARS:
+        return x
+    return x.sum()
+
+
+def values(x: Number, count: int) -> list[float]:
+    """``count`` floats: an array's elements, or a number repeated."""
+    if type(x) in _SCALARS:
+        return [float(x)] * count
+    return [float(v) for v in _np().broadcast_to(x, (count,))]
+
+
+def array(items: list[int]) -> Number:
+    """A numpy integer array of ``items`` (one configuration each)."""
+    return _np().asarray(items, dtype=_np().int64)
 
 
 def to_float(x: Number) -> Number:

@@ -23,13 +23,13 @@ from ..engine.calibration import TABLE_FORMAT
 from . import probes
 from .allocator import keep_freed_memory
 from .device import select_device, select_dtypes
+from .fit import KernelSpec, Sample, fit_kernel
 from .plan import Plan, full_plan, quick_plan
 from .sweeps import (
     TINY,
     Backend,
     DtypeRun,
     Runner,
-    Series,
     merge_runs,
     merge_stream,
     step_count,
@@ -136,65 +136,62 @@ def empirical_roofs(runs: list[DtypeRun], stream: dict[str, float]) -> Roofs:
     return Roofs(peaks, bandwidth)
 
 
-def smooth(values: list[float]) -> list[float]:
-    """Running median of 3 (ends kept): one contended sample cannot make a dip or a spike."""
-    if len(values) < 3:
-        return list(values)
-    inner = [statistics.median(values[i - 1 : i + 2]) for i in range(1, len(values) - 1)]
-    return [values[0], *inner, values[-1]]
+MATMUL_SPEC = KernelSpec(
+    compute=("tokens", "weight_bytes"),
+    memory=("weight_bytes",),
+    knots=(("tokens", "distinct"), ("weight_bytes", "distinct")),
+)
+ATTENTION_SPEC = KernelSpec(compute=("keys",), memory=("keys",), knots=(("keys", "distinct"),))
+ELEMENTWISE_SPEC = KernelSpec(compute=(), memory=("bytes",), knots=(("bytes", "distinct"),))
 
 
-def _curve(xs: list[float], effs: list[float], times: list[float], x_key: str) -> dict[str, Any]:
-    """One table curve: efficiencies smoothed (``smooth``), the raw median times kept."""
-    return {x_key: xs, "efficiency": [round(e, 5) for e in smooth(effs)], "time_s": times}
+def _samples(costs: list[Any], times: list[float]) -> list[Sample]:
+    return [Sample(op, t) for op, t in zip(costs, times, strict=True)]
 
 
 def dtype_table(run: DtypeRun, plan: Plan, roofs: Roofs) -> dict[str, Any]:
-    """One dtype's entry of the efficiency table (format in calibration.py)."""
+    """One dtype's entry of the efficiency table (format v2, ``engine/calibration.py``),
+    fitted by ``fit.fit_kernel``, the fitter of the shipped generation tables, with this
+    machine's measured per-call overheads as the fixed times."""
     peak, bw = roofs.peak_flops_per_s[run.dtype], roofs.bandwidth_bytes_per_s
     over = _overheads(run)
-    matmul = []
-    for (d_in, d_out), s in run.linear.items():
-        costs = [probes.matmul_cost(run.dtype, t, d_in, d_out) for t in s.xs]
-        effs = [
-            probes.efficiency(probes.ideal_s(c, peak, bw), t, over.matmul)
-            for c, t in zip(costs, s.times_s, strict=True)
-        ]
-        entry = {"d_in": d_in, "d_out": d_out, "weight_bytes": costs[0].weight_bytes}
-        matmul.append(entry | _curve(list(s.xs), effs, s.times_s, "tokens"))
+    linear = [
+        Sample(probes.matmul_cost(run.dtype, t, d_in, d_out), time)
+        for (d_in, d_out), s in run.linear.items()
+        for t, time in zip(s.xs, s.times_s, strict=True)
+    ]
     a = plan.attention
-
-    def attention(series: Series, decode: bool) -> dict[str, Any]:
-        effs = []
-        for keys, t in zip(series.xs, series.times_s, strict=True):
-            batch, queries = (a.decode_batch, 1) if decode else (1, keys)
-            op = probes.attention_cost(run.dtype, a, batch, queries, keys)
-            effs.append(probes.efficiency(probes.ideal_s(op, peak, bw), t, over.attention))
-        return _curve(list(series.xs), effs, series.times_s, "keys")
-
+    decode = _samples(
+        [
+            probes.attention_cost(run.dtype, a, a.decode_batch, 1, k)
+            for k in run.attention_decode.xs
+        ],
+        run.attention_decode.times_s,
+    )
+    prefill = _samples(
+        [probes.attention_cost(run.dtype, a, 1, k, k) for k in run.attention_prefill.xs],
+        run.attention_prefill.times_s,
+    )
     elementwise = {}
     for family, s in run.elementwise.items():
         costs = [probes.elementwise_cost(family, run.dtype, t, plan.elementwise_dims) for t in s.xs]
-        own = run.tiny.get(family, 0.0)  # the kernel's own dispatch cost
-        effs = [
-            probes.efficiency(probes.ideal_s(c, peak, bw), t, own)
-            for c, t in zip(costs, s.times_s, strict=True)
-        ]
-        elementwise[family] = _curve([c.bytes for c in costs], effs, s.times_s, "bytes")
+        # efficiencies against the kernel's own dispatch cost; in a model each element-wise
+        # operator also carries its share of the glue between operators (the fixed time)
+        fitted = fit_kernel(
+            _samples(costs, s.times_s), ELEMENTWISE_SPEC, peak, bw, run.tiny.get(family, 0.0)
+        )
+        elementwise[family] = fitted | {"fixed_s": over.elementwise}
+    elementwise["default"] = elementwise["residual"]
     return {
-        "overhead_s": over.as_dict(),
         "overhead_method": over.method,
         "per_layer_overhead_s": over.per_layer_s,
-        "matmul": matmul,
+        "matmul": fit_kernel(linear, MATMUL_SPEC, peak, bw, over.matmul),
         "attention": {
-            "heads": a.heads,
-            "kv_heads": a.kv_heads,
-            "head_dim": a.head_dim,
-            "decode_batch": a.decode_batch,
-            "decode": attention(run.attention_decode, True),
-            "prefill": attention(run.attention_prefill, False),
+            "decode": fit_kernel(decode, ATTENTION_SPEC, peak, bw, over.attention),
+            "prefill": fit_kernel(prefill, ATTENTION_SPEC, peak, bw, over.attention),
         },
         "elementwise": elementwise,
+        "gather": elementwise["residual"] | {"fixed_s": over.gather},
     }
 
 
@@ -214,14 +211,14 @@ def _overheads(run: DtypeRun) -> probes.Overheads:
 def flat_efficiencies(table: dict[str, Any]) -> tuple[float, float]:
     """(compute, bandwidth) fractions summarizing the table, for operators it does not cover.
 
-    Compute: the median matmul efficiency at the largest token count of each shape;
-    bandwidth: the median at 1 token. Both over every dtype, clipped to (0, 1].
+    Compute: the median matmul compute efficiency at the largest token count; bandwidth:
+    the median matmul memory efficiency. Both over every dtype, clipped to (0, 1].
     """
     big, small = [], []
     for entry in table["dtypes"].values():
-        for shape in entry["matmul"]:
-            big.append(shape["efficiency"][-1])
-            small.append(shape["efficiency"][0])
+        matmul = entry["matmul"]
+        big += list(matmul["compute"]["efficiency"][-1])
+        small += list(matmul["memory"]["efficiency"])
 
     def clip(values: list[float]) -> float:
         return round(min(1.0, max(0.01, statistics.median(values))), 3)
@@ -270,6 +267,9 @@ def measure_profile(
     roofs = empirical_roofs(runs, stream)
     table: dict[str, Any] = {
         "format": TABLE_FORMAT,
+        "status": "measured",
+        "generation": "measured",
+        "note": f"expected time: measured profile ({backend.name} on {device})",
         "backend": backend.name,
         "device": device,
         "overhead_mode": "max" if device == "cuda" else "sum",

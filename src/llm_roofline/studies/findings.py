@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from ..engine.analyze import analyze
+from ..engine.analyze import analyze, roofs_for
 from ..engine.memory import DEFAULT_RESERVE_FRACTION, max_batch_size
 from ..engine.ops import ATTENTION, MATMUL, decode_pass, prefill_pass
 from ..engine.pipeline import time_pass
@@ -162,7 +162,7 @@ def batch_finding(
             f"tokens/s at {format_seconds(r.metrics.tpot_s)} now{fits}"
         )
     attention_ai = _kind_intensity(r.decode, ATTENTION)
-    roofs = Roofs.of(hw, w.activation_dtype)
+    roofs = roofs_for(hw, w)
     mlp = matmul_critical_batch(m, w, roofs, layout)
     attention = (
         f"decode attention stays memory-bound at any batch (AI ≈ {attention_ai:.1f} "
@@ -272,7 +272,7 @@ def attention_share_finding(
     longer = long_prompt(m, w)
     if longer < MIN_LOOK_AHEAD * w.prompt_len:
         return f"attention is {now:.0%} of prefill time at {w.prompt_len:,} prompt tokens"
-    roofs = Roofs.of(hw, w.activation_dtype)
+    roofs = roofs_for(hw, w)
     later = attention_time_share(time_pass(m, layout, prefill_pass(w, prompt=longer), roofs).phase)
     why = (
         f"sliding-window layers attend to at most {m.sliding_window:,} tokens"

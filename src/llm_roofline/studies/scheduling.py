@@ -26,14 +26,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from ..engine.analyze import check_layout
+from ..engine.analyze import check_layout, roofs_for
 from ..engine.ops import OpCost, Pass, prefill_pass
 from ..engine.phase import build_phase
 from ..engine.pipeline import time_pass
 from ..engine.report import Phase
 from ..engine.request import STEP_BY_STEP_LIMIT, sum_sampled
 from ..engine.sharding import ONE_DEVICE, forward_operators
-from ..engine.timing import Roofs
 from ..inputs import bounds, checks
 from ..inputs.hardware import Hardware
 from ..inputs.layout import Layout
@@ -102,7 +101,7 @@ def chunked_prefill(
     bounds.count("chunk_size", chunk_size, CHUNK)
     par = ONE_DEVICE if layout is None else layout
     check_layout(model, hardware, par)
-    roofs = Roofs.of(hardware, workload.activation_dtype)
+    roofs = roofs_for(hardware, workload)
     count = -(-workload.prompt_len // chunk_size)
     last = count - 1  # the last chunk (the only one with logits) is always priced
     if count <= STEP_BY_STEP_LIMIT:
@@ -219,7 +218,7 @@ def mixed_step(
     checks.integer("chunk_past", chunk_past, minimum=0)
     if decode_tokens + chunk_tokens == 0:
         raise ValueError("decode_tokens and chunk_tokens are both 0: the step is empty")
-    roofs = Roofs.of(hardware, workload.activation_dtype)
+    roofs = roofs_for(hardware, workload)
     context = workload.decode_context_len
     parts = []
     if decode_tokens:

@@ -22,12 +22,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from ..engine.analyze import check_layout
+from ..engine.analyze import check_layout, roofs_for
 from ..engine.ops import Pass, decode_pass
 from ..engine.pipeline import time_pass
 from ..engine.request import decode_steps_s
 from ..engine.sharding import ONE_DEVICE
-from ..engine.timing import Roofs
 from ..inputs import bounds, checks
 from ..inputs.hardware import Hardware
 from ..inputs.layout import Layout
@@ -124,7 +123,7 @@ def speculative_decode(
     par = ONE_DEVICE if layout is None else layout
     check_layout(target, hardware, par)
     check_layout(draft, hardware, par)
-    roofs = Roofs.of(hardware, workload.activation_dtype)
+    roofs = roofs_for(hardware, workload)
     context = workload.decode_context_len
     draft_s = decode_steps_s(draft, workload, roofs, par, context, context + k - 1)[0]
     verify = verify_pass(workload, k)

@@ -1,0 +1,185 @@
+"""Efficiency curves: piecewise-linear in the logarithm of each axis, flat beyond the ends.
+
+A curve has 0, 1 or 2 named axes (``tokens``, ``weight_bytes``, ``keys``, ``flops``,
+``bytes``, ``intensity``, ``devices``). With 0 it is a constant; with 1 it interpolates its
+values linearly in log(x) between its knots; with 2 it interpolates bilinearly in
+(log x, log y) on a grid (``values[i][j]`` at ``knots[0][i]``, ``knots[1][j]``). Beyond the
+first or last knot of an axis the value is held. ``at`` takes Python numbers (bisect, no
+numpy: well under a microsecond) or numpy arrays (``numpy.interp``, element-wise): one
+lookup rule, two evaluations of it, tested against each other. ``make_curve`` builds the
+class for the number of axes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from typing import Any
+
+from ..inputs.xp import Number
+
+_SCALARS = (int, float)
+
+
+def _numpy() -> Any:
+    import numpy  # only reached with arrays in hand, so numpy is already imported
+
+    return numpy
+
+
+def _interp_array(logs: tuple[float, ...], values: Any, x: Any) -> Any:
+    np = _numpy()
+    lx = np.log(np.maximum(np.asarray(x, dtype=float), 1e-300))
+    return np.interp(lx, logs, values)
+
+
+def _where(logs: tuple[float, ...], x: float) -> tuple[int, float]:
+    """(i, t): x lies between knot i and i + 1 at fraction t in log space (clamped)."""
+    lx = math.log(x) if x > 0 else -math.inf
+    if lx <= logs[0]:
+        return 0, 0.0
+    if lx >= logs[-1]:
+        return len(logs) - 2, 1.0
+    i = bisect.bisect_right(logs, lx) - 1
+    lo = logs[i]
+    return i, (lx - lo) / (logs[i + 1] - lo)
+
+
+class Curve:
+    """A constant (0 axes); ``Curve1`` and ``Curve2`` carry axes. Immutable by convention."""
+
+    __slots__ = ("axes", "knots", "peak", "readers", "values")
+
+    def __init__(
+        self,
+        axes: tuple[str, ...],
+        knots: tuple[tuple[float, ...], ...],
+        values: tuple[Any, ...],
+        readers: tuple[Any, ...] = (),
+    ):
+        self.axes = axes
+        self.knots = knots
+        self.values = values
+        self.readers = readers  # per axis, a function of an operator record (``read``)
+        flat = [v for row in values for v in row] if axes and len(axes) == 2 else list(values)
+        self.peak = max(flat)  # the largest value anywhere on the curve
+
+    @classmethod
+    def constant(cls, value: float) -> Curve:
+        return cls((), (), (float(value),))
+
+    def at(self, x: Number = 1.0, y: Number = 1.0) -> Number:
+        return self.values[0]
+
+    def read(self, op: Any) -> Number:
+        """The value at an operator's own axis quantities (``readers``)."""
+        return self.values[0]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Curve) and (self.axes, self.knots, self.values) == (
+            other.axes,
+            other.knots,
+            other.values,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.axes, self.knots, self.values))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.axes!r}, {self.knots!r}, {self.values!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The file form: {"over": [axes], <axis>: [knots], "efficiency": values}."""
+        out: dict[str, Any] = {"over": list(self.axes)}
+        for name, ks in zip(self.axes, self.knots, strict=True):
+            out[name] = list(ks)
+        if not self.axes:
+            out["efficiency"] = self.values[0]
+        elif len(self.axes) == 1:
+            out["efficiency"] = list(self.values)
+        else:
+            out["efficiency"] = [list(row) for row in self.values]
+        return out
+
+
+class Curve1(Curve):
+    __slots__ = ("_logs",)
+
+    def __init__(
+        self,
+        axes: tuple[str, ...],
+        knots: tuple[tuple[float, ...], ...],
+        values: tuple[Any, ...],
+        readers: tuple[Any, ...] = (),
+    ):
+        super().__init__(axes, knots, values, readers)
+        self._logs = tuple(math.log(k) for k in knots[0])
+
+    def read(self, op: Any) -> Number:
+        return self.at(self.readers[0](op))
+
+    def at(self, x: Number = 1.0, y: Number = 1.0) -> Number:
+        values = self.values
+        if len(values) == 1:
+            return (
+                values[0] if type(x) in _SCALARS else _numpy().full_like(x, values[0], dtype=float)
+            )
+        if type(x) in _SCALARS:
+            i, t = _where(self._logs, x)
+            return values[i] + t * (values[i + 1] - values[i])
+        return _interp_array(self._logs, values, x)
+
+
+class Curve2(Curve):
+    __slots__ = ("_lx", "_ly")
+
+    def __init__(
+        self,
+        axes: tuple[str, ...],
+        knots: tuple[tuple[float, ...], ...],
+        values: tuple[Any, ...],
+        readers: tuple[Any, ...] = (),
+    ):
+        super().__init__(axes, knots, values, readers)
+        self._lx = tuple(math.log(k) for k in knots[0])
+        self._ly = tuple(math.log(k) for k in knots[1])
+
+    def read(self, op: Any) -> Number:
+        get_x, get_y = self.readers
+        return self.at(get_x(op), get_y(op))
+
+    def at(self, x: Number = 1.0, y: Number = 1.0) -> Number:
+        lx, ly, rows = self._lx, self._ly, self.values
+        if type(x) in _SCALARS and type(y) in _SCALARS:
+            i, t = _where(lx, x) if len(lx) > 1 else (0, 0.0)
+            j, u = _where(ly, y) if len(ly) > 1 else (0, 0.0)
+            i1, j1 = min(i + 1, len(lx) - 1), min(j + 1, len(ly) - 1)
+            r0, r1 = rows[i], rows[i1]
+            a = r0[j] + u * (r0[j1] - r0[j])
+            b = r1[j] + u * (r1[j1] - r1[j])
+            return a + t * (b - a)
+        np = _numpy()
+        x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        # Along axis 1 for every row (knot of axis 0), then along axis 0 between rows.
+        by_row = np.stack([_interp_array(ly, row, y) for row in rows])  # (rows, *shape)
+        if len(lx) == 1:
+            return by_row[0]
+        pos = np.interp(np.log(np.maximum(x, 1e-300)), lx, np.arange(len(lx), dtype=float))
+        i = np.minimum(np.floor(pos).astype(int), len(lx) - 2)
+        t = pos - i
+        lo = np.take_along_axis(by_row, i[None, ...], axis=0)[0]
+        hi = np.take_along_axis(by_row, (i + 1)[None, ...], axis=0)[0]
+        return lo + t * (hi - lo)
+
+
+def make_curve(
+    axes: tuple[str, ...],
+    knots: tuple[tuple[float, ...], ...],
+    values: tuple[Any, ...],
+    readers: tuple[Any, ...] = (),
+) -> Curve:
+    """The curve class for ``len(axes)`` (0, 1 or 2) axes; ``readers`` (one function of an
+    operator record per axis) make ``read`` work."""
+    if not axes:
+        return Curve((), (), values)
+    return (Curve1 if len(axes) == 1 else Curve2)(axes, knots, values, readers)
