@@ -87,11 +87,15 @@ def metrics_lines(report: Report) -> list[str]:
     util = "   ".join(
         f"{name} {percent(m.mfu[name])} / {percent(m.mbu[name])}" for name in report.phases
     )
+    overhead = (
+        f"; {seconds(m.request_overhead_s)} of it per request" if m.request_overhead_s else ""
+    )
     items = [
-        ("TTFT", f"{seconds(m.ttft_s)}  ({count(w['batch_size'])} prompts prefilled together; "
-                 f"{count(m.prefill_tokens_per_s)} prompt tokens/s)"),
-        ("TPOT", f"{seconds(m.tpot_s)}  ({count(m.tokens_per_s)} tokens/s at batch "
-                 f"{count(w['batch_size'])})"),
+        ("TTFT", f"{seconds(m.ttft_s)}{_likely(m.ttft_range_s)}  ({count(w['batch_size'])} "
+                 f"prompt{'s' if w['batch_size'] != 1 else ''} prefilled together; {count(m.prefill_tokens_per_s)} prompt "
+                 f"tokens/s{overhead})"),
+        ("TPOT", f"{seconds(m.tpot_s)}{_likely(m.tpot_range_s)}  ({count(m.tokens_per_s)} "
+                 f"tokens/s at batch {count(w['batch_size'])})"),
         ("request", f"{seconds(req.total_s)} = prefill {seconds(req.prefill_s)} + "
                     f"{count(req.decode_steps)} steps {seconds(req.decode_s)} "
                     f"(ideal {seconds(req.ideal_total_s)}); "
@@ -104,8 +108,16 @@ def metrics_lines(report: Report) -> list[str]:
         ("critical batch", f"{_or_none(m.critical_batch_size)}: {m.critical_batch_size_reason}"),
         ("critical prompt", f"{_or_none(m.critical_prompt_len)}: {m.critical_prompt_len_reason}"),
     ]  # fmt: skip
+    note = report.hardware.get("calibration_note")
+    if note:
+        items.append(("expected time", str(note).removeprefix("expected time: ")))
     width = max(len(k) for k, _ in items) + 2
     return [wrap(value, indent=f"  {key:<{width}}", hang=width + 2) for key, value in items]
+
+
+def _likely(span: tuple[float, float] | None) -> str:
+    """', likely 5.8 ms–7.4 ms' (the p10–p90 range), or nothing without one."""
+    return "" if span is None else f", likely {seconds(span[0])}–{seconds(span[1])}"
 
 
 def _or_none(value: int | None) -> str:
