@@ -37,6 +37,11 @@ def check_layout(m: Model, hw: Hardware, layout: Layout) -> None:
         )
 
 
+def roofs_for(hardware: Hardware, workload: Workload) -> Roofs:
+    """The roofs a workload's operators are priced on (one place: the sweep uses it too)."""
+    return Roofs.of(hardware, workload.activation_dtype)
+
+
 def analyze(
     model: Model, hardware: Hardware, workload: Workload, layout: Layout | None = None
 ) -> Report:
@@ -44,7 +49,7 @@ def analyze(
     explicit = layout is not None  # a layout given (even of ones) gets its summary block
     layout = ONE_DEVICE if layout is None else layout
     check_layout(model, hardware, layout)
-    roofs = Roofs.of(hardware, workload.activation_dtype)
+    roofs = roofs_for(hardware, workload)
     pre = time_pass(model, layout, prefill_pass(workload), roofs)
     dec = time_pass(model, layout, decode_pass(workload), roofs)
     ttft, tpot = pre.fill_drain_s, dec.steady_s

@@ -249,10 +249,17 @@ def stage_kv_cache_bytes(
     return xp.ceil_div(batch, layout.attention_replicas) * total
 
 
+def micro_batch_split(
+    batch: Number, micro_batches: int
+) -> tuple[tuple[Number, Number], tuple[Number, Number]]:
+    """((q + 1, r), (q, parts − r)): B split as evenly as possible into parts = min(m, B)
+    micro-batches, r of q + 1 sequences and the rest of q (numbers or arrays; a count may
+    be 0)."""
+    parts = xp.minimum(micro_batches, batch)
+    q, rem = batch // parts, batch % parts
+    return (q + 1, rem), (q, parts - rem)
+
+
 def micro_batch_sizes(batch: int, micro_batches: int) -> list[tuple[int, int]]:
-    """(size, how many) of the micro-batches, largest first: B split as evenly as possible
-    into min(m, B) parts."""
-    parts = min(micro_batches, batch)
-    q, rem = divmod(batch, parts)
-    sizes = [(q + 1, rem), (q, parts - rem)]
-    return [(size, n) for size, n in sizes if n > 0]
+    """(size, how many) of the micro-batches, largest first, those that occur."""
+    return [(size, n) for size, n in micro_batch_split(batch, micro_batches) if n > 0]
