@@ -25,6 +25,8 @@ COMMANDS = (
     "measure",
     "validate",
     "serve_curve",
+    "sweep",
+    "plan",
     "web",
 )
 DEFAULT_COMMAND = "analyze"  # what `llm-roofline` with no arguments runs

@@ -29,7 +29,7 @@ from ..inputs.workload import Workload
 from ..inputs.xp import Number
 from .ops import OpCost, Pass, decode_pass
 from .report import Memory
-from .sharding import micro_batch_split, stage_kv_cache_bytes, stage_operators
+from .sharding import micro_batch_split, stage_key, stage_kv_cache_bytes, stage_operators
 
 DEFAULT_RESERVE_FRACTION = 0.1  # of each device's memory kept free by serving engines
 MAX_BATCH_LIMIT = 1 << 24  # the largest batch searched for
@@ -105,7 +105,12 @@ def serving_memory_bytes(
     steps = [first_micro_batch(p, layout) for p in _scheduled_steps(w, batch, chunk_size)]
     tokens = w.prompt_len + w.output_len
     worst: Number = 0.0
+    seen = set()  # stages with identical operators hold identical memory
     for s in range(layout.pipeline):
+        key = stage_key(m, layout, s)
+        if key in seen:
+            continue
+        seen.add(key)
         first = [stage_operators(m, layout, p, s) for p in steps]
         kv = stage_kv_cache_bytes(m, layout, s, batch, tokens, w.kv_bytes_per_element)
         activations = xp.largest(live_bytes(ops) for ops in first)

@@ -27,7 +27,7 @@ from .memory import live_bytes, weight_bytes
 from .ops import OpCost, Pass
 from .phase import build_phase, phase_times, phase_totals
 from .report import Phase
-from .sharding import micro_batch_sizes, micro_batch_split, stage_operators
+from .sharding import micro_batch_sizes, micro_batch_split, stage_key, stage_operators
 from .timing import Roofs
 
 
@@ -128,7 +128,11 @@ def pass_times(
     """The numbers of ``time_pass`` (same operators, same pricing, same pipeline rules) for a
     pass whose batch, new and past may be arrays: the bottleneck stage is chosen per element,
     micro-batch counts may be 0 for some elements."""
-    big, small = micro_batch_split(p.batch, layout.micro_batches)
+    big, small = (
+        micro_batch_split(p.batch, layout.micro_batches)
+        if layout.micro_batches > 1
+        else ((0, 0), (0, 0))
+    )
     if layout.micro_batches == 1:  # one micro-batch of B: the split's (B + 1, 0) never occurs
         sizes = [(p, 1)]
     elif xp.is_scalar(p.batch):
@@ -137,10 +141,14 @@ def pass_times(
         sizes = [(replace(p, batch=b), n) for b, n in (big, small)]
     per_size = []  # [size][stage] -> (expected, ideal, flops, bytes, weights, live)
     for q, _n in sizes:
+        priced: dict[tuple[object, ...], tuple[Number, ...]] = {}  # identical stages once
         stages = []
         for s in range(layout.pipeline):
-            ops = stage_operators(m, layout, q, s, logits=logits)
-            stages.append((*phase_times(ops, roofs), *phase_totals(ops), *_memory_terms(ops)))
+            key = stage_key(m, layout, s)
+            if key not in priced:
+                ops = stage_operators(m, layout, q, s, logits=logits)
+                priced[key] = (*phase_times(ops, roofs), *phase_totals(ops), *_memory_terms(ops))
+            stages.append(priced[key])
         per_size.append(stages)
     # The first (largest) micro-batch: the split's first part where it occurs.
     first = per_size[0] if len(sizes) == 1 else [

@@ -93,8 +93,20 @@ def stage_groups(m: Model, layout: Layout, stage: int) -> tuple[LayerGroup, ...]
     """The layer groups (identical cost, with counts) of one pipeline stage."""
     if layout.pipeline == 1:
         return m.layer_groups
-    start, stop = stage_bounds(m.num_layers, layout.pipeline)[stage]
+    return _stage_groups(m, layout.pipeline, stage)
+
+
+@functools.lru_cache(maxsize=1024)
+def _stage_groups(m: Model, pipeline: int, stage: int) -> tuple[LayerGroup, ...]:
+    start, stop = stage_bounds(m.num_layers, pipeline)[stage]
     return m.layer_groups_between(start, stop)
+
+
+def stage_key(m: Model, layout: Layout, stage: int) -> tuple[object, ...]:
+    """What decides a stage's operators: its layer groups, and whether it is the first
+    (embedding) or the last (final norm, lm_head). Stages with equal keys run identical
+    operators (the middle stages of an even split): array evaluations price them once."""
+    return (stage_groups(m, layout, stage), stage == 0, stage == layout.pipeline - 1)
 
 
 # ---- communication operators ----------------------------------------------------------

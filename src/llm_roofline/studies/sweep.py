@@ -193,14 +193,14 @@ class SweepRun:
     def _labels(self, values: dict[str, Any], n: int) -> Arrays:
         """The group's own axes as columns of n rows."""
         out: Arrays = {
-            "model": np.full(n, values["model"].name),
-            "hardware": np.full(n, values["hardware"].id or values["hardware"].name),
+            "model": _text(n, values["model"].name),
+            "hardware": _text(n, values["hardware"].id or values["hardware"].name),
         }
         for name in GROUP_AXES[2:]:
             value = values[name]
-            out[name] = np.full(n, 0 if value is None else value)
+            out[name] = _constant(n, value if isinstance(value, str) else value or 0)
         t, e, p = values["tensor"], values["expert"], values["pipeline"]
-        out["devices"] = np.full(n, max(t, e) * p * values["data"])
+        out["devices"] = _constant(n, max(t, e) * p * values["data"])
         return out
 
     def _valid_rows(
@@ -221,7 +221,7 @@ class SweepRun:
         self._cost(cols, tokens_per_s)
         cols["valid"] = fits
         reason = f"does not fit: needs more than the {capacity / 1e9:g} GB of one device"
-        cols["reason"] = np.where(fits, "", reason)
+        cols["reason"] = np.array(["", reason], dtype=object)[(~fits).view(np.uint8)]
         return _ordered(cols, self.critical, self.price is not None)
 
     def _cost(self, cols: Arrays, tokens_per_s: np.ndarray) -> None:
@@ -242,12 +242,12 @@ class SweepRun:
         nan = np.full(n, np.nan)
         for name in NUMERIC_COLUMNS:
             cols[name] = nan
-        cols["prefill_bound"] = cols["decode_bound"] = np.full(n, "")
+        cols["prefill_bound"] = cols["decode_bound"] = _text(n, "")
         cols["fits"] = cols["valid"] = np.zeros(n, dtype=bool)
         cols["critical_batch_size"] = np.zeros(n, dtype=np.int64)
         if self.price is not None:
             cols["cost_per_million_tokens"] = nan
-        cols["reason"] = np.full(n, error)
+        cols["reason"] = _text(n, error)
         return _ordered(cols, self.critical, self.price is not None)
 
 
@@ -282,6 +282,18 @@ RESULT_COLUMNS = (
     "reason",
 )
 COLUMNS = (*GROUP_AXES, "devices", *ROW_AXES, *RESULT_COLUMNS)
+
+
+def _text(n: int, value: str) -> np.ndarray:
+    """A constant text column: a read-only view of one string (no per-row copy)."""
+    return np.broadcast_to(np.array(value, dtype=object), (n,))
+
+
+def _constant(n: int, value: Any) -> np.ndarray:
+    """A constant column: a read-only view of one value (no per-row copy)."""
+    if isinstance(value, str):
+        return _text(n, value)
+    return np.broadcast_to(np.asarray(value), (n,))
 
 
 def _ordered(cols: Arrays, critical: bool, priced: bool) -> Arrays:

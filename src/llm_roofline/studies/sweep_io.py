@@ -34,6 +34,8 @@ class Sweep:
     def concat(cls, parts: Sequence[Arrays], order: Sequence[str]) -> Sweep:
         if not parts:
             return cls({name: np.empty(0) for name in order})
+        if len(parts) == 1:
+            return cls(dict(parts[0]))
         names = list(parts[0])
         return cls({name: np.concatenate([p[name] for p in parts]) for name in names})
 

@@ -1,0 +1,271 @@
+"""``plan(...)``: the best deployment under TTFT/TPOT limits, its runner-ups and the Pareto
+frontier, each with the reason it wins (docs/PLAN.md).
+
+The search: every device type, every total device count N, every layout whose replica
+(tensor or expert × pipeline devices) divides N (N / replica data-parallel replicas;
+pipelines run as many micro-batches as stages), every batch of the grid, weight and KV
+format and chunk size. Each layout is priced once per format over the whole batch grid
+(studies/plan_eval.py: the sweep's array evaluation) and serves every N it divides.
+A deployment is feasible when its serving memory fits (1 − reserve) of each device and
+its TTFT and TPOT (plan_eval's continuous-batching model) meet the limits. The objective
+is output tokens/s per device, or per dollar when device prices are given.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from ..engine.analyze import check_layout, roofs_for
+from ..engine.memory import DEFAULT_RESERVE_FRACTION
+from ..inputs import checks
+from ..inputs.hardware import Hardware
+from ..inputs.layout import Layout
+from ..inputs.model import Model
+from ..inputs.workload import Workload
+from . import plan_result
+from .plan_eval import Evaluated, Mix, RequestClass, continuous_batching, evaluate
+from .plan_result import Deployment, PlanInfeasible, PlanResult, Table
+from .sweep import _resolve
+
+DEFAULT_BATCH_SIZES = tuple(2**k for k in range(10))  # 1 .. 512
+MODES = ("aggregated", "disaggregated", "both")
+
+
+@dataclass(frozen=True)
+class Limits:
+    ttft_s: float | None
+    tpot_s: float | None
+    reserve_fraction: float
+
+
+def layouts(
+    m: Model,
+    hw: Hardware,
+    totals: Sequence[int],
+    tensor: Sequence[int] | None = None,
+    pipeline: Sequence[int] | None = None,
+    expert: Sequence[int] | None = None,
+) -> list[Layout]:
+    """Every valid layout whose replica divides one of the device totals."""
+    most = max(totals)
+    ts = tensor or range(1, most + 1)
+    ps = pipeline or range(1, min(most, m.num_layers) + 1)
+    es = expert or ([1] if m.moe is None else range(1, most + 1))
+    found = []
+    for t in ts:
+        for e in es:
+            if e > 1 and e % t:
+                continue
+            for p in ps:
+                devices = max(t, e) * p
+                if not any(n % devices == 0 for n in totals):
+                    continue
+                layout = Layout(tensor=t, pipeline=p, expert=e, micro_batches=p)
+                try:
+                    check_layout(m, hw, layout)
+                except ValueError:
+                    continue
+                found.append(layout)
+    return found
+
+
+def _check_inputs(
+    devices: Sequence[int], batches: Sequence[int], mode: str, objective: str, limits: Limits
+) -> None:
+    for n in devices:
+        checks.integer("devices", n, minimum=1)
+    for b in batches:
+        checks.integer("batch_sizes", b, minimum=1)
+    checks.choice("mode", mode, MODES)
+    checks.choice("objective", objective, ("device", "dollar"))
+    for name in ("ttft_s", "tpot_s"):
+        value = getattr(limits, name)
+        if value is not None:
+            checks.positive(name, value)
+    checks.non_negative("reserve_fraction", limits.reserve_fraction)
+    if limits.reserve_fraction >= 1:
+        raise ValueError(f"reserve_fraction must be in [0, 1), got {limits.reserve_fraction!r}")
+
+
+def _prices(
+    price: float | Mapping[str, float] | None, hardware: Sequence[Hardware]
+) -> dict[str, float] | None:
+    """Price per device-hour of each device (one number: the same for all)."""
+    if price is None:
+        return None
+    if isinstance(price, Mapping):
+        out = {}
+        for hw in hardware:
+            key = next((k for k in (hw.id, hw.name) if k in price), None)
+            if key is None:
+                raise ValueError(f"price_per_hour has no price for hardware {hw.id or hw.name!r}")
+            out[hw.id or hw.name] = float(checks.positive(f"price_per_hour[{key}]", price[key]))
+        return out
+    return {hw.id or hw.name: float(checks.positive("price_per_hour", price)) for hw in hardware}
+
+
+def plan(
+    model: Any,
+    hardware: Any,
+    devices: int | Sequence[int],
+    *,
+    requests: Sequence[RequestClass] | None = None,
+    prompt_len: int = 2048,
+    output_len: int = 256,
+    ttft_s: float | None = None,
+    tpot_s: float | None = None,
+    batch_sizes: Sequence[int] = DEFAULT_BATCH_SIZES,
+    weight_dtypes: Sequence[str] = ("bf16",),
+    kv_dtypes: Sequence[str] = ("bf16",),
+    chunk_sizes: Sequence[int | None] = (None,),
+    tensor: Sequence[int] | None = None,
+    pipeline: Sequence[int] | None = None,
+    expert: Sequence[int] | None = None,
+    workload: Workload | None = None,
+    price_per_hour: float | Mapping[str, float] | None = None,
+    mode: str = "aggregated",
+    reserve_fraction: float = DEFAULT_RESERVE_FRACTION,
+    kv_transfer_bytes_per_s: float | None = None,
+    top: int = 5,
+) -> PlanResult:
+    """Search every deployment (module docstring) and return the best, the runner-ups and the
+    Pareto frontier; raises PlanInfeasible (a ValueError) saying which limit fails first."""
+    start = time.perf_counter()
+    m = _resolve("model", model)
+    hws = [
+        _resolve("hardware", h)
+        for h in ([hardware] if isinstance(hardware, (str, Hardware)) else hardware)
+    ]
+    totals = sorted({devices} if isinstance(devices, int) else set(devices))
+    classes = list(requests) if requests else [RequestClass(prompt_len, output_len)]
+    limits = Limits(ttft_s, tpot_s, reserve_fraction)
+    prices = _prices(price_per_hour, hws)
+    objective = "dollar" if prices else "device"
+    _check_inputs(totals, batch_sizes, mode, objective, limits)
+    base = workload or Workload()
+    for c in chunk_sizes:
+        if c is not None:
+            checks.integer("chunk_sizes", c, minimum=1)
+    batch = np.asarray(sorted(set(batch_sizes)), dtype=np.int64)
+    evaluated = []
+    for hw in hws:
+        roofs_for(hw, base)  # names a missing compute dtype before any work
+        for layout in layouts(m, hw, totals, tensor, pipeline, expert):
+            for wd in weight_dtypes:
+                for kd in kv_dtypes:
+                    w = replace(base, weight_dtype=wd, kv_dtype=kd)
+                    for chunk in chunk_sizes:
+                        evaluated.append(
+                            evaluate(
+                                m,
+                                hw,
+                                layout,
+                                w,
+                                classes,
+                                batch,
+                                chunk,
+                                prefill_pool=mode != "aggregated",
+                            )
+                        )
+    if not evaluated:
+        raise PlanInfeasible(
+            f"no layout of {m.name} divides the device counts {totals} (heads, KV heads, layers, experts)"
+        )
+    table = aggregated_table(evaluated, classes, totals, limits, prices)
+    disagg = None
+    if mode != "aggregated":
+        from .disaggregated import best_disaggregated
+
+        disagg = best_disaggregated(
+            evaluated, classes, totals, limits, prices, kv_transfer_bytes_per_s
+        )
+    result = plan_result.assemble(m, classes, table, disagg, limits, objective, mode, top)
+    return replace(result, seconds=time.perf_counter() - start)
+
+
+def aggregated_table(
+    evaluated: Sequence[Evaluated],
+    classes: Sequence[RequestClass],
+    totals: Sequence[int],
+    limits: Limits,
+    prices: dict[str, float] | None,
+) -> Table:
+    """Every aggregated deployment as columns: (evaluation, device total, batch) rows."""
+    mix = Mix.of(classes)
+    lens = np.asarray([c.output_len for c in classes], dtype=float)
+    parts: dict[str, list[np.ndarray]] = {}
+    for i, ev in enumerate(evaluated):
+        pf, dec = mix.prefill_s(ev.prefill_s), mix.decode_s(ev.decode_s, lens)
+        rate, tpot = continuous_batching(ev.batch, pf, dec, mix.output_len, mix.decode_steps)
+        per_device = rate / ev.devices
+        usable = (1 - limits.reserve_fraction) * ev.hardware.memory_bytes
+        for n in totals:
+            if n % ev.devices:
+                continue
+            k = len(ev.batch)
+            cols = {
+                "eval": np.full(k, i),
+                "devices": np.full(k, n),
+                "batch_index": np.arange(k),
+                "ttft_s": np.full(k, ev.prefill_s.max()),
+                "tpot_s": tpot,
+                "tokens_per_s_per_device": per_device,
+                "tokens_per_s_per_user": 1 / tpot,
+                "memory_bytes_per_device": ev.memory_bytes,
+                "fits": ev.memory_bytes <= usable,
+                "value": per_device
+                if prices is None
+                else per_device / prices[ev.hardware.id or ev.hardware.name],
+            }
+            for name, col in cols.items():
+                parts.setdefault(name, []).append(np.asarray(col))
+    columns = {k: np.concatenate(v) for k, v in parts.items()}
+    meets = columns["fits"].copy()
+    if limits.ttft_s is not None:
+        meets &= columns["ttft_s"] <= limits.ttft_s
+    if limits.tpot_s is not None:
+        meets &= columns["tpot_s"] <= limits.tpot_s
+    columns["meets"] = meets
+    return Table(list(evaluated), columns, prices, limits.reserve_fraction)
+
+
+def deployment(table: Table, row: int, why: str = "") -> Deployment:
+    """One row of the aggregated table as a Deployment."""
+    c = table.columns
+    ev = table.evaluated[int(c["eval"][row])]
+    b = int(c["batch_index"][row])
+    n = int(c["devices"][row])
+    per_device = float(c["tokens_per_s_per_device"][row])
+    return Deployment(
+        mode="aggregated",
+        hardware=ev.hardware.id or ev.hardware.name,
+        devices=n,
+        layout={
+            "tensor": ev.layout.tensor,
+            "pipeline": ev.layout.pipeline,
+            "expert": ev.layout.expert,
+            "data": n // ev.devices,
+        },
+        batch_size=int(ev.batch[b]),
+        weight_dtype=ev.workload.weight_dtype,
+        kv_dtype=ev.workload.kv_dtype,
+        chunk_size=ev.chunk_size,
+        ttft_s=float(c["ttft_s"][row]),
+        tpot_s=float(c["tpot_s"][row]),
+        tokens_per_s_per_device=per_device,
+        tokens_per_s_per_user=float(c["tokens_per_s_per_user"][row]),
+        tokens_per_s=per_device * n,
+        memory_bytes_per_device=float(c["memory_bytes_per_device"][row]),
+        memory_headroom_bytes=float(
+            (1 - table.reserve) * ev.hardware.memory_bytes - c["memory_bytes_per_device"][row]
+        ),
+        prefill_bound=ev.prefill_bound,
+        decode_bound=str(ev.decode_bound[b]),
+        cost_per_million_tokens=table.cost(ev.hardware, per_device),
+        why=why,
+    )
