@@ -14,17 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..inputs.units import format_bytes, format_seconds
 from .plan_eval import Evaluated, Mix, RequestClass, disaggregated_rate
-from .plan_result import Deployment
+from .plan_result import Deployment, Limits
 from .sweep import cost_per_million_tokens
-
-if TYPE_CHECKING:
-    from .plan import Limits
 
 TOP_LAYOUTS = 8  # prefill and decode layouts paired per format (by device-seconds/request)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
@@ -27,20 +27,22 @@ from ..inputs.hardware import Hardware
 from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
-from . import plan_result
 from .plan_eval import Evaluated, Mix, RequestClass, continuous_batching, evaluate
-from .plan_result import Deployment, PlanInfeasible, PlanResult, Table
-from .sweep import _resolve
+from .plan_result import (
+    Deployment,
+    Limits,
+    PlanInfeasible,
+    PlanResult,
+    Table,
+    deployment,
+    diagnose,
+    pareto_rows,
+)
+from .plan_why import explain
+from .sweep import resolve_input
 
 DEFAULT_BATCH_SIZES = tuple(2**k for k in range(10))  # 1 .. 512
 MODES = ("aggregated", "disaggregated", "both")
-
-
-@dataclass(frozen=True)
-class Limits:
-    ttft_s: float | None
-    tpot_s: float | None
-    reserve_fraction: float
 
 
 def layouts(
@@ -136,9 +138,9 @@ def plan(
     """Search every deployment (module docstring) and return the best, the runner-ups and the
     Pareto frontier; raises PlanInfeasible (a ValueError) saying which limit fails first."""
     start = time.perf_counter()
-    m = _resolve("model", model)
+    m = resolve_input("model", model)
     hws = [
-        _resolve("hardware", h)
+        resolve_input("hardware", h)
         for h in ([hardware] if isinstance(hardware, (str, Hardware)) else hardware)
     ]
     totals = sorted({devices} if isinstance(devices, int) else set(devices))
@@ -184,7 +186,7 @@ def plan(
         disagg = best_disaggregated(
             evaluated, classes, totals, limits, prices, kv_transfer_bytes_per_s
         )
-    result = plan_result.assemble(m, classes, table, disagg, limits, objective, mode, top)
+    result = assemble(m, classes, table, disagg, limits, objective, mode, top)
     return replace(result, seconds=time.perf_counter() - start)
 
 
@@ -234,38 +236,80 @@ def aggregated_table(
     return Table(list(evaluated), columns, prices, limits.reserve_fraction)
 
 
-def deployment(table: Table, row: int, why: str = "") -> Deployment:
-    """One row of the aggregated table as a Deployment."""
+def assemble(
+    m: Model,
+    classes: Sequence[RequestClass],
+    table: Table,
+    disagg: Any,
+    limits: Limits,
+    objective: str,
+    mode: str,
+    top: int,
+) -> PlanResult:
+    """Best, runner-ups (the best batch of each other layout), Pareto frontier, explanations."""
     c = table.columns
-    ev = table.evaluated[int(c["eval"][row])]
-    b = int(c["batch_index"][row])
-    n = int(c["devices"][row])
-    per_device = float(c["tokens_per_s_per_device"][row])
-    return Deployment(
-        mode="aggregated",
-        hardware=ev.hardware.id or ev.hardware.name,
-        devices=n,
-        layout={
-            "tensor": ev.layout.tensor,
-            "pipeline": ev.layout.pipeline,
-            "expert": ev.layout.expert,
-            "data": n // ev.devices,
-        },
-        batch_size=int(ev.batch[b]),
-        weight_dtype=ev.workload.weight_dtype,
-        kv_dtype=ev.workload.kv_dtype,
-        chunk_size=ev.chunk_size,
-        ttft_s=float(c["ttft_s"][row]),
-        tpot_s=float(c["tpot_s"][row]),
-        tokens_per_s_per_device=per_device,
-        tokens_per_s_per_user=float(c["tokens_per_s_per_user"][row]),
-        tokens_per_s=per_device * n,
-        memory_bytes_per_device=float(c["memory_bytes_per_device"][row]),
-        memory_headroom_bytes=float(
-            (1 - table.reserve) * ev.hardware.memory_bytes - c["memory_bytes_per_device"][row]
-        ),
-        prefill_bound=ev.prefill_bound,
-        decode_bound=str(ev.decode_bound[b]),
-        cost_per_million_tokens=table.cost(ev.hardware, per_device),
-        why=why,
+    meets = np.flatnonzero(c["meets"])
+    disagg_best = None if disagg is None else disagg.best
+    if not len(meets) and disagg_best is None:
+        raise PlanInfeasible(diagnose(table, limits, classes))
+    ranked: list[int] = []
+    if len(meets):
+        order = meets[np.argsort(-c["value"][meets], kind="stable")]
+        seen = set()
+        for r in order:
+            group = (int(c["eval"][r]), int(c["devices"][r]))
+            if group not in seen:
+                seen.add(group)
+                ranked.append(int(r))
+    fits = np.flatnonzero(c["fits"])
+    frontier = (
+        pareto_rows(c["tokens_per_s_per_device"], c["tokens_per_s_per_user"], fits)
+        if len(fits)
+        else []
     )
+    shown = ranked[: max(top, 1)]
+    whys = explain(m, classes, table, shown, limits)
+    candidates = [deployment(table, r, whys.get(r, "")) for r in shown]
+    agg_best = candidates[0] if candidates else None
+    best = _pick(agg_best, disagg_best, mode, objective, table)
+    return PlanResult(
+        model=m.name,
+        objective=objective,
+        mode=mode,
+        sla={
+            "ttft_s": limits.ttft_s,
+            "tpot_s": limits.tpot_s,
+            "reserve_fraction": limits.reserve_fraction,
+        },
+        requests=[asdict(r) for r in classes],
+        best=best,
+        candidates=candidates,
+        pareto=[deployment(table, r) for r in frontier],
+        searched=len(c["eval"]) + (0 if disagg is None else disagg.searched),
+        seconds=0.0,
+        aggregated_best=agg_best,
+        disaggregated_best=disagg_best,
+        comparison="" if disagg is None else disagg.comparison(agg_best),
+        points={
+            "tokens_per_s_per_device": c["tokens_per_s_per_device"][fits].tolist(),
+            "tokens_per_s_per_user": c["tokens_per_s_per_user"][fits].tolist(),
+            "meets": c["meets"][fits].tolist(),
+        },
+    )
+
+
+def _pick(
+    agg: Deployment | None, dis: Deployment | None, mode: str, objective: str, table: Table
+) -> Deployment:
+    if mode == "aggregated" or dis is None:
+        assert agg is not None
+        return agg
+    if mode == "disaggregated" or agg is None:
+        return dis
+    return dis if _value(dis, objective, table) > _value(agg, objective, table) else agg
+
+
+def _value(d: Deployment, objective: str, table: Table) -> float:
+    if objective == "device" or table.prices is None:
+        return d.tokens_per_s_per_device
+    return d.tokens_per_s_per_device / table.prices[d.hardware]

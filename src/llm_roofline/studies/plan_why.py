@@ -9,17 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from ..engine.analyze import analyze
 from ..engine.ops import COMMUNICATION
 from ..inputs.model import Model
 from ..inputs.units import format_bytes, format_seconds
 from .plan_eval import RequestClass
-from .plan_result import Table
-
-if TYPE_CHECKING:
-    from .plan import Limits
+from .plan_result import Limits, Table, deployment
 
 
 def _cap(table: Table, row: int, limits: Limits) -> str:
@@ -75,8 +71,6 @@ def explain(
     """A sentence for each of ``rows`` (the first is the best), keyed by row."""
     if not rows:
         return {}
-    from .plan import deployment
-
     c = table.columns
     best = rows[0]
     out = {}

@@ -92,7 +92,8 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _resolve(name: str, value: Any) -> Any:
+def resolve_input(name: str, value: Any) -> Any:
+    """A Model or Hardware as given, or the preset (or device file) it names."""
     if name == "model":
         if isinstance(value, Model):
             return value
@@ -130,7 +131,7 @@ class SweepRun:
         }
         self.axes: dict[str, list[Any]] = {"model": [], "hardware": []}
         for name, given in (("model", model), ("hardware", hardware)):
-            self.axes[name] = [_resolve(name, v) for v in _values(name, given)]
+            self.axes[name] = [resolve_input(name, v) for v in _values(name, given)]
         for name in AXES[2:]:
             raw = axes.get(name, defaults[name])
             self.axes[name] = [_check(name, v) for v in _values(name, raw)]
