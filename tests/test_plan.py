@@ -35,10 +35,17 @@ def test_disaggregated_rate_by_hand() -> None:
     assert math.isclose(float(disaggregated_rate(2, 0.5, 1, 8, 0.05, 10.0)), 4.0)
 
 
-def brute_force(m, hw, devices, batches, req, limits):  # type: ignore[no-untyped-def]
-    """Every (layout, batch) priced by analyze() one at a time: (value, layout, batch, tpot)."""
+def brute_force(m, hw, devices, batches, req, limits, kv_dtypes=("bf16",)):  # type: ignore[no-untyped-def]
+    """Every (layout, KV format, batch) priced by analyze() one at a time:
+    (value, layout, batch, tpot, KV format) of the best."""
     ttft_limit, tpot_limit = limits
     best = None
+    for kv in kv_dtypes:
+        best = _brute(m, hw, devices, batches, req, ttft_limit, tpot_limit, kv, best)
+    return best
+
+
+def _brute(m, hw, devices, batches, req, ttft_limit, tpot_limit, kv, best):  # type: ignore[no-untyped-def]
     for t in range(1, devices + 1):
         for p in range(1, devices + 1):
             if devices % (t * p):
@@ -49,7 +56,10 @@ def brute_force(m, hw, devices, batches, req, limits):  # type: ignore[no-untype
             except ValueError:
                 continue
             w = Workload(
-                prompt_len=req.prompt_len, context_len=req.decode_context, output_len=req.output_len
+                prompt_len=req.prompt_len,
+                context_len=req.decode_context,
+                output_len=req.output_len,
+                kv_dtype=kv,
             )
             t_pf = analyze(m, hw, dataclasses.replace(w, batch_size=1), layout).metrics.ttft_s
             for b in batches:
@@ -59,7 +69,7 @@ def brute_force(m, hw, devices, batches, req, limits):  # type: ignore[no-untype
                 if fits and t_pf <= ttft_limit and tpot <= tpot_limit:
                     value = rate / (t * p)
                     if best is None or value > best[0]:
-                        best = (value, (t, p), b, tpot)
+                        best = (value, (t, p), b, tpot, kv)
     return best
 
 
@@ -70,13 +80,37 @@ def test_plan_equals_brute_force_over_analyze() -> None:
     result = plan(
         m, hw, [4], prompt_len=512, output_len=64, batch_sizes=batches, ttft_s=0.5, tpot_s=0.02
     )
-    value, (t, p), b, tpot = brute_force(m, hw, 4, batches, req, (0.5, 0.02))
+    value, (t, p), b, tpot, _kv = brute_force(m, hw, 4, batches, req, (0.5, 0.02))
     best = result.best
     assert (best.layout["tensor"], best.layout["pipeline"], best.batch_size) == (t, p, b)
     assert math.isclose(best.tokens_per_s_per_device, value, rel_tol=REL)
     assert math.isclose(best.tpot_s, tpot, rel_tol=REL)
     n_layouts = len(layouts(m, hw, [4]))  # (1,1) (1,2) (1,4) (2,1) (2,2) (4,1)
     assert n_layouts == 6 and result.searched == n_layouts * len(batches)
+
+
+def test_two_kv_formats_in_one_evaluation_equal_brute_force() -> None:
+    m, hw = get_model("qwen2.5-7b"), get_hardware("a100-sxm-80gb")
+    req = RequestClass(1024, 128)
+    batches = [1, 16, 128]
+    kwargs = {
+        "prompt_len": 1024,
+        "output_len": 128,
+        "batch_sizes": batches,
+        "ttft_s": 1.0,
+        "tpot_s": 0.04,
+    }
+    result = plan(m, hw, [2], kv_dtypes=("bf16", "fp8"), **kwargs)  # type: ignore[arg-type]
+    value, (t, p), b, tpot, kv = brute_force(m, hw, 2, batches, req, (1.0, 0.04), ("bf16", "fp8"))
+    best = result.best
+    assert (best.layout["tensor"], best.layout["pipeline"], best.batch_size, best.kv_dtype) == (
+        t,
+        p,
+        b,
+        kv,
+    )
+    assert math.isclose(best.tokens_per_s_per_device, value, rel_tol=REL)
+    assert math.isclose(best.tpot_s, tpot, rel_tol=REL)
 
 
 def test_a_model_that_fits_only_at_tp_2() -> None:

@@ -98,11 +98,21 @@ def _scheduled_steps(w: Workload, batch: Number, chunk_size: int | None) -> list
 
 
 def serving_memory_bytes(
-    m: Model, w: Workload, layout: Layout, batch: Number, chunk_size: int | None = None
+    m: Model,
+    w: Workload,
+    layout: Layout,
+    batch: Number,
+    chunk_size: int | None = None,
+    *,
+    kv_bytes: Number | None = None,
 ) -> Number:
     """Bytes the fullest device needs to serve ``batch`` sequences of prompt + output
-    tokens under continuous batching (see the module docstring); ``batch`` may be an array."""
+    tokens under continuous batching (see the module docstring). ``batch`` and ``kv_bytes``
+    (per KV element, default the workload's) may be arrays: one value per configuration."""
+    kv = w.kv_bytes_per_element if kv_bytes is None else kv_bytes
     steps = [first_micro_batch(p, layout) for p in _scheduled_steps(w, batch, chunk_size)]
+    if kv_bytes is not None:
+        steps = [replace(p, kv_bytes=kv) for p in steps]
     tokens = w.prompt_len + w.output_len
     worst: Number = 0.0
     seen = set()  # stages with identical operators hold identical memory
@@ -112,9 +122,9 @@ def serving_memory_bytes(
             continue
         seen.add(key)
         first = [stage_operators(m, layout, p, s) for p in steps]
-        kv = stage_kv_cache_bytes(m, layout, s, batch, tokens, w.kv_bytes_per_element)
+        cache = stage_kv_cache_bytes(m, layout, s, batch, tokens, kv)
         activations = xp.largest(live_bytes(ops) for ops in first)
-        worst = xp.maximum(worst, stage_total_bytes(weight_bytes(first[0]), kv, activations))
+        worst = xp.maximum(worst, stage_total_bytes(weight_bytes(first[0]), cache, activations))
     return worst
 
 

@@ -53,11 +53,11 @@ def layouts(
     pipeline: Sequence[int] | None = None,
     expert: Sequence[int] | None = None,
 ) -> list[Layout]:
-    """Every valid layout whose replica divides one of the device totals."""
-    most = max(totals)
-    ts = tensor or range(1, most + 1)
-    ps = pipeline or range(1, min(most, m.num_layers) + 1)
-    es = expert or ([1] if m.moe is None else range(1, most + 1))
+    """Every valid layout whose replica (max(t, e) × p devices) divides one of the totals."""
+    divisors = sorted({d for n in totals for d in range(1, n + 1) if n % d == 0})
+    ts = tensor or divisors
+    ps = pipeline or [d for d in divisors if d <= m.num_layers]
+    es = expert or ([1] if m.moe is None else divisors)
     found = []
     for t in ts:
         for e in es:
@@ -159,21 +159,12 @@ def plan(
         roofs_for(hw, base)  # names a missing compute dtype before any work
         for layout in layouts(m, hw, totals, tensor, pipeline, expert):
             for wd in weight_dtypes:
-                for kd in kv_dtypes:
-                    w = replace(base, weight_dtype=wd, kv_dtype=kd)
-                    for chunk in chunk_sizes:
-                        evaluated.append(
-                            evaluate(
-                                m,
-                                hw,
-                                layout,
-                                w,
-                                classes,
-                                batch,
-                                chunk,
-                                prefill_pool=mode != "aggregated",
-                            )
-                        )
+                formats = [replace(base, weight_dtype=wd, kv_dtype=kd) for kd in kv_dtypes]
+                for chunk in chunk_sizes:
+                    pool = mode != "aggregated"
+                    evaluated += evaluate(
+                        m, hw, layout, formats, classes, batch, chunk, prefill_pool=pool
+                    )
     if not evaluated:
         raise PlanInfeasible(
             f"no layout of {m.name} divides the device counts {totals} (heads, KV heads, layers, experts)"

@@ -30,7 +30,7 @@ from ..engine.memory import serving_memory_bytes
 from ..engine.ops import decode_pass, prefill_pass
 from ..engine.pipeline import pass_times
 from ..engine.sharding import stage_kv_cache_bytes
-from ..inputs import checks
+from ..inputs import checks, xp
 from ..inputs.hardware import Hardware
 from ..inputs.layout import Layout
 from ..inputs.model import Model
@@ -83,64 +83,88 @@ def evaluate(
     m: Model,
     hw: Hardware,
     layout: Layout,
-    workload: Workload,
+    workloads: Sequence[Workload],
     classes: Sequence[RequestClass],
     batch: np.ndarray,
     chunk_size: int | None,
     *,
     prefill_pool: bool = False,
-) -> Evaluated:
-    """Price the layout for every class: one prompt's prefill (analyze()'s TTFT at batch 1, or
-    scheduling.chunked_prefill's), the decode step over the whole batch grid as one array
-    (analyze()'s TPOT), serving memory over the grid (engine/memory.py)."""
-    roofs = roofs_for(hw, workload)
-    grid = batch.astype(float)
-    prefill, decode, memory, prefill_memory, kv = [], [], [], [], []
-    bounds: dict[str, Any] = {}
+) -> list[Evaluated]:
+    """Price the layout for every class and each of ``workloads`` (equal but for their KV
+    dtype): one prompt's prefill (analyze()'s TTFT at batch 1, or scheduling.chunked_prefill's),
+    the decode step over the batch grid (analyze()'s TPOT) and serving memory (engine/memory.py),
+    every KV format and batch in one array evaluation (the bytes per KV element an array)."""
+    roofs = roofs_for(hw, workloads[0])
+    kvs = np.asarray([w.kv_bytes_per_element for w in workloads])
+    nk, nb = len(kvs), len(batch)
+    grid, kv_grid = np.tile(batch.astype(float), nk), np.repeat(kvs, nb)
+    peak, bandwidth = roofs.peak_flops_per_s, roofs.bandwidth_bytes_per_s
+    out: dict[str, list[Any]] = {
+        k: [] for k in ("prefill", "decode", "memory", "pool", "kv", "bounds")
+    }
     for c in classes:
         w = replace(
-            workload,
+            workloads[0],
             batch_size=1,
             prompt_len=c.prompt_len,
             context_len=c.decode_context,
             output_len=c.output_len,
         )
+        first = pass_times(
+            m, layout, replace(prefill_pass(w, batch=np.ones(nk)), kv_bytes=kvs), roofs
+        )
         if chunk_size is None:
-            first = pass_times(m, layout, prefill_pass(w), roofs)
-            prefill.append(float(first.fill_drain_s))
+            out["prefill"].append(np.asarray(first.fill_drain_s))
         else:
-            prefill.append(chunked_prefill(m, hw, w, chunk_size, layout).expected_time_s)
-            first = pass_times(m, layout, prefill_pass(w), roofs)
-        steps = pass_times(m, layout, decode_pass(w, batch=grid), roofs)
-        decode.append(np.broadcast_to(steps.steady_s, grid.shape))
-        peak, bandwidth = roofs.peak_flops_per_s, roofs.bandwidth_bytes_per_s
-        bounds.setdefault("prefill", roofline.bound(first.flops, first.bytes, peak, bandwidth))
-        bounds.setdefault("decode", roofline.bound(steps.flops, steps.bytes, peak, bandwidth))
-        memory.append(serving_memory_bytes(m, w, layout, grid, chunk_size))
-        if prefill_pool:
-            prefill_memory.append(
-                float(serving_memory_bytes(m, replace(w, output_len=0), layout, 1, chunk_size))
+            chunked = [
+                chunked_prefill(m, hw, replace(w, kv_dtype=x.kv_dtype), chunk_size, layout)
+                for x in workloads
+            ]
+            out["prefill"].append(np.asarray([ch.expected_time_s for ch in chunked]))
+        steps = pass_times(m, layout, replace(decode_pass(w, batch=grid), kv_bytes=kv_grid), roofs)
+        out["decode"].append(np.reshape(steps.steady_s, (nk, nb)))
+        out["bounds"].append(
+            (
+                roofline.bound(first.flops, first.bytes, peak, bandwidth),
+                roofline.bound(steps.flops, steps.bytes, peak, bandwidth),
             )
-        kv.append(
-            max(
-                stage_kv_cache_bytes(m, layout, s, 1, c.prompt_len, w.kv_bytes_per_element)
+        )
+        out["memory"].append(
+            np.reshape(
+                serving_memory_bytes(m, w, layout, grid, chunk_size, kv_bytes=kv_grid), (nk, nb)
+            )
+        )
+        if prefill_pool:
+            pool = serving_memory_bytes(
+                m, replace(w, output_len=0), layout, np.ones(nk), chunk_size, kv_bytes=kvs
+            )
+            out["pool"].append(np.asarray(pool))
+        out["kv"].append(
+            xp.largest(
+                stage_kv_cache_bytes(m, layout, s, 1, c.prompt_len, kvs)
                 for s in range(layout.pipeline)
             )
         )
-    return Evaluated(
-        hardware=hw,
-        layout=layout,
-        workload=workload,
-        chunk_size=chunk_size,
-        batch=batch,
-        prefill_s=np.asarray(prefill),
-        decode_s=np.vstack(decode),
-        memory_bytes=np.maximum.reduce([np.broadcast_to(x, grid.shape) for x in memory]),
-        prefill_memory_bytes=max(prefill_memory) if prefill_memory else float("nan"),
-        kv_bytes_per_device=np.asarray(kv, dtype=float),
-        prefill_bound=str(bounds["prefill"]),
-        decode_bound=np.broadcast_to(np.asarray(bounds["decode"]), grid.shape),
-    )
+    prefill_bound, decode_bound = out["bounds"][0]
+    memory = np.maximum.reduce(out["memory"])
+    pool = np.maximum.reduce(out["pool"]) if prefill_pool else np.full(nk, np.nan)
+    return [
+        Evaluated(
+            hardware=hw,
+            layout=layout,
+            workload=w,
+            chunk_size=chunk_size,
+            batch=batch,
+            prefill_s=np.asarray([x[k] for x in out["prefill"]]),
+            decode_s=np.vstack([x[k] for x in out["decode"]]),
+            memory_bytes=memory[k],
+            prefill_memory_bytes=float(pool[k]),
+            kv_bytes_per_device=np.asarray([x[k] for x in out["kv"]], dtype=float),
+            prefill_bound=str(np.broadcast_to(prefill_bound, (nk,))[k]),
+            decode_bound=np.reshape(np.broadcast_to(decode_bound, (nk * nb,)), (nk, nb))[k],
+        )
+        for k, w in enumerate(workloads)
+    ]
 
 
 @dataclass(frozen=True)
