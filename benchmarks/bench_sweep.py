@@ -5,7 +5,7 @@ Run from the repository root:
 
 Sweeps (Llama-3.1-8B on one H100 SXM; every row gets phase FLOPs, bytes, bound and times,
 TTFT, TPOT, throughput and memory per device; the critical batch is left out except where
-said), materialized as columns in memory, best and median of ``--repeats`` runs:
+said), materialized as columns in memory, best and median of ``--repeats`` runs after a warm-up:
 - grid: batch 1..1024 every integer × 64 prompts × 16 output lengths (1,048,576 rows; a
   prefill and a decode step per (batch, prompt) pair, 65,536 of each, reused by the rows);
 - distinct: batch 1..1000 × 1000 prompts, one output length (1,000,000 rows, every
@@ -47,8 +47,12 @@ PLAN_DEVICES = (8, 16, 32, 64)
 
 
 def timed(run: Callable[[], Any], repeats: int) -> tuple[list[float], Any]:
-    seconds, result = [], None
+    """Seconds of each of ``repeats`` runs after one untimed run; the previous result is
+    dropped before each run, so every run allocates into memory already mapped."""
+    result = run()
+    seconds = []
     for _ in range(repeats):
+        result = None
         start = time.perf_counter()
         result = run()
         seconds.append(time.perf_counter() - start)
@@ -69,7 +73,9 @@ def bench_sweeps(repeats: int) -> float:
         seconds, result = timed(lambda a=axes, c=critical: sweep(m, hw, critical=c, **a), repeats)
         rows = len(result)
         best, median = rows / min(seconds), rows / statistics.median(seconds)
-        print(f"sweep {name:22s} {rows:>9,} rows: best {best:>12,.0f} rows/s, median {median:>12,.0f} rows/s ({min(seconds):.2f}-{max(seconds):.2f} s)")
+        print(
+            f"sweep {name:22s} {rows:>9,} rows: best {best:>12,.0f} rows/s, median {median:>12,.0f} rows/s ({min(seconds):.2f}-{max(seconds):.2f} s)"
+        )
         if name == "grid":
             grid_rate = best
     return grid_rate
@@ -77,7 +83,9 @@ def bench_sweeps(repeats: int) -> float:
 
 def bench_peer(ours: float) -> None:
     if not (HERE / ".peer-venv" / "bin" / "python").exists():
-        print("peer: skipped: no benchmarks/.peer-venv (make it with `bash benchmarks/peer_venv.sh`)")
+        print(
+            "peer: skipped: no benchmarks/.peer-venv (make it with `bash benchmarks/peer_venv.sh`)"
+        )
         return
     sys.path.insert(0, str(HERE))
     from peer import PeerError, peer_configs_per_s
@@ -93,8 +101,22 @@ def bench_peer(ours: float) -> None:
 
 def bench_plan(repeats: int) -> None:
     for name in PLAN_MODELS:
-        for label, batches in (("1..512 powers of 2", tuple(2**k for k in range(10))), ("1..512 every integer", tuple(range(1, 513)))):
-            seconds, result = timed(lambda b=batches, n=name: plan(n, "h200", PLAN_DEVICES, kv_dtypes=("bf16", "fp8"), batch_sizes=b, ttft_s=2.0, tpot_s=0.05), repeats)
+        for label, batches in (
+            ("1..512 powers of 2", tuple(2**k for k in range(10))),
+            ("1..512 every integer", tuple(range(1, 513))),
+        ):
+            seconds, result = timed(
+                lambda b=batches, n=name: plan(
+                    n,
+                    "h200",
+                    PLAN_DEVICES,
+                    kv_dtypes=("bf16", "fp8"),
+                    batch_sizes=b,
+                    ttft_s=2.0,
+                    tpot_s=0.05,
+                ),
+                repeats,
+            )
             print(
                 f"plan {name} on 8/16/32/64 H200, batch {label}: {result.searched:,} deployments in "
                 f"best {min(seconds):.2f} s, median {statistics.median(seconds):.2f} s; best: {result.best.label()}"
@@ -107,7 +129,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--skip-peer", action="store_true", help="do not time llm-analysis")
     args = parser.parse_args(argv)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"machine: {os.cpu_count()} CPUs, load average {load} (shared: other work runs beside this)")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {load} (shared: other work runs beside this)"
+    )
     ours = bench_sweeps(args.repeats)
     if not args.skip_peer:
         bench_peer(ours)

@@ -45,8 +45,12 @@ GRID_FLAGS: dict[str, tuple[str, Any, str]] = {
 
 
 def add_parser(sub: Any) -> None:
+    from dataclasses import fields
+
     from ..inputs import dtypes
-    from ..studies.sweep import HAS_ENGINE
+    from ..inputs.workload import Workload
+
+    has_engine = "engine" in {f.name for f in fields(Workload)}  # no numpy import for --help
 
     p = sub.add_parser(
         "sweep",
@@ -79,7 +83,7 @@ def add_parser(sub: Any) -> None:
         metavar="LIST",
         help="KV-cache dtypes (bf16)",
     )
-    if HAS_ENGINE:
+    if has_engine:
         grid.add_argument(
             "--engine", type=text_grid, metavar="LIST", help="serving engine profiles"
         )

@@ -258,7 +258,8 @@ def stage_kv_cache_bytes(
     for group in stage_groups(m, layout, stage):
         kept = tokens if group.window is None else xp.minimum(tokens, group.window)
         total = total + group.count * kept * per_layer
-    return xp.ceil_div(batch, layout.attention_replicas) * total
+    replicas = layout.attention_replicas
+    return (batch if replicas == 1 else xp.ceil_div(batch, replicas)) * total
 
 
 def micro_batch_split(
