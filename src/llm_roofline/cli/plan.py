@@ -68,8 +68,6 @@ def _link(text: str) -> float:
 
 
 def add_parser(sub: Any) -> None:
-    from ..inputs import dtypes
-
     p = sub.add_parser(
         "plan",
         help="the best deployment under TTFT/TPOT limits, the runner-ups and the Pareto frontier",
@@ -81,6 +79,18 @@ def add_parser(sub: Any) -> None:
     )
     add_model_args(p)
     add_hardware_args(p, multiple=True)
+    _search_args(p)
+    _load_args(p)
+    out = p.add_argument_group("output").add_argument
+    out("--top", type=int_at_least(1), default=5, metavar="N", help="runner-ups shown (5)")
+    out("--format", choices=("table", "json"), default="table")
+    out("--plot", type=plot_file, metavar="FILE", help="the Pareto plot (.png/.svg)")
+    p.set_defaults(func=run)
+
+
+def _search_args(p: argparse.ArgumentParser) -> None:
+    from ..inputs import dtypes
+
     add = p.add_argument_group("search").add_argument
     add(
         "--devices",
@@ -114,6 +124,9 @@ def add_parser(sub: Any) -> None:
     add("--tp", type=int_grid(1), metavar="LIST", help="only these tensor degrees (all)")
     add("--pp", type=int_grid(1), metavar="LIST", help="only these pipeline depths (all)")
     add("--ep", type=int_grid(1), metavar="LIST", help="only these expert degrees (all)")
+
+
+def _load_args(p: argparse.ArgumentParser) -> None:
     load = p.add_argument_group("requests and limits").add_argument
     load(
         "--prompt-len", type=int_at_least(1), default=2048, metavar="N", help="prompt tokens (2048)"
@@ -138,11 +151,6 @@ def add_parser(sub: Any) -> None:
         metavar="BYTES/S",
         help="KV transfer bandwidth between pools (interconnect)",
     )
-    out = p.add_argument_group("output").add_argument
-    out("--top", type=int_at_least(1), default=5, metavar="N", help="runner-ups shown (5)")
-    out("--format", choices=("table", "json"), default="table")
-    out("--plot", type=plot_file, metavar="FILE", help="the Pareto plot (.png/.svg)")
-    p.set_defaults(func=run)
 
 
 def _fraction(text: str) -> float:

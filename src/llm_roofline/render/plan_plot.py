@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from ..studies.plan_result import PlanResult
 from .plot import plot_format
@@ -27,42 +28,45 @@ def plot_plan(result: PlanResult, path: str | os.PathLike[str]) -> Path:
     fig = Figure(figsize=(8, 5.5), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.subplots()
+    _cloud(ax, result)
+    _marks(ax, result)
+    ttft = result.sla.get("ttft_s")
+    note = f" (TTFT limit {ttft * 1e3:g} ms: points over it are grey)" if ttft else ""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("output tokens/s per user (1 / TPOT)")
+    ax.set_ylabel("output tokens/s per device")
+    ax.set_title(f"{result.model}: {result.searched:,} deployments searched{note}", fontsize=9)
+    ax.grid(True, which="major", linewidth=0.3)
+    ax.legend(fontsize=7, loc="best")
+    out = Path(path)
+    fig.savefig(out, format=fmt, dpi=120)
+    return out
+
+
+def _cloud(ax: Any, result: PlanResult) -> None:
+    """Every deployment that fits (blue: meets the limits) and the Pareto frontier."""
     pts = result.points
     for meets, color, label in (
         (False, "0.75", "misses a limit"),
         (True, "tab:blue", "meets the limits"),
     ):
-        xs = [
-            u
-            for u, ok in zip(pts["tokens_per_s_per_user"], pts["meets"], strict=True)
-            if ok == meets
-        ]
-        ys = [
-            d
-            for d, ok in zip(pts["tokens_per_s_per_device"], pts["meets"], strict=True)
-            if ok == meets
-        ]
+        chosen = [i for i, ok in enumerate(pts["meets"]) if ok == meets]
+        xs = [pts["tokens_per_s_per_user"][i] for i in chosen]
+        ys = [pts["tokens_per_s_per_device"][i] for i in chosen]
         ax.scatter(xs, ys, s=8, color=color, label=f"{label} ({len(xs)})", zorder=2)
     front = sorted(result.pareto, key=lambda d: d.tokens_per_s_per_user)
-    ax.plot(
-        [d.tokens_per_s_per_user for d in front],
-        [d.tokens_per_s_per_device for d in front],
-        "-",
-        color="tab:orange",
-        linewidth=1.2,
-        label="Pareto frontier",
-        zorder=3,
-    )
+    xs = [d.tokens_per_s_per_user for d in front]
+    ys = [d.tokens_per_s_per_device for d in front]
+    ax.plot(xs, ys, "-", color="tab:orange", linewidth=1.2, label="Pareto frontier", zorder=3)
+
+
+def _marks(ax: Any, result: PlanResult) -> None:
+    """The TPOT limit as a line, the chosen deployment, the best disaggregated one."""
     tpot = result.sla.get("tpot_s")
     if tpot:
-        ax.axvline(
-            1 / tpot,
-            color="tab:red",
-            linestyle="--",
-            linewidth=0.9,
-            label=f"TPOT limit {tpot * 1e3:g} ms",
-            zorder=1,
-        )
+        label = f"TPOT limit {tpot * 1e3:g} ms"
+        ax.axvline(1 / tpot, color="tab:red", linestyle="--", linewidth=0.9, label=label, zorder=1)
     best = result.best
     ax.plot(
         best.tokens_per_s_per_user,
@@ -85,15 +89,3 @@ def plot_plan(result: PlanResult, path: str | os.PathLike[str]) -> Path:
             label="best disaggregated",
             zorder=4,
         )
-    ttft = result.sla.get("ttft_s")
-    note = f" (TTFT limit {ttft * 1e3:g} ms: points over it are grey)" if ttft else ""
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("output tokens/s per user (1 / TPOT)")
-    ax.set_ylabel("output tokens/s per device")
-    ax.set_title(f"{result.model}: {result.searched:,} deployments searched{note}", fontsize=9)
-    ax.grid(True, which="major", linewidth=0.3)
-    ax.legend(fontsize=7, loc="lower left")
-    out = Path(path)
-    fig.savefig(out, format=fmt, dpi=120)
-    return out

@@ -154,17 +154,11 @@ def plan(
         if c is not None:
             checks.integer("chunk_sizes", c, minimum=1)
     batch = np.asarray(sorted(set(batch_sizes)), dtype=np.int64)
-    evaluated = []
-    for hw in hws:
-        roofs_for(hw, base)  # names a missing compute dtype before any work
-        for layout in layouts(m, hw, totals, tensor, pipeline, expert):
-            for wd in weight_dtypes:
-                formats = [replace(base, weight_dtype=wd, kv_dtype=kd) for kd in kv_dtypes]
-                for chunk in chunk_sizes:
-                    pool = mode != "aggregated"
-                    evaluated += evaluate(
-                        m, hw, layout, formats, classes, batch, chunk, prefill_pool=pool
-                    )
+    degrees = (tensor, pipeline, expert)
+    formats = [
+        [replace(base, weight_dtype=wd, kv_dtype=kd) for kd in kv_dtypes] for wd in weight_dtypes
+    ]
+    evaluated = _evaluate_all(m, hws, totals, degrees, formats, chunk_sizes, classes, batch, mode)
     if not evaluated:
         raise PlanInfeasible(
             f"no layout of {m.name} divides the device counts {totals} (heads, KV heads, layers, experts)"
@@ -179,6 +173,31 @@ def plan(
         )
     result = assemble(m, classes, table, disagg, limits, objective, mode, top)
     return replace(result, seconds=time.perf_counter() - start)
+
+
+def _evaluate_all(
+    m: Model,
+    hws: Sequence[Hardware],
+    totals: Sequence[int],
+    degrees: tuple[Sequence[int] | None, ...],
+    formats: Sequence[Sequence[Workload]],
+    chunk_sizes: Sequence[int | None],
+    classes: Sequence[RequestClass],
+    batch: np.ndarray,
+    mode: str,
+) -> list[Evaluated]:
+    """Every layout of every device, per weight format (its KV formats in one evaluation)."""
+    evaluated: list[Evaluated] = []
+    for hw in hws:
+        roofs_for(hw, formats[0][0])  # names a missing compute dtype before any work
+        for layout in layouts(m, hw, totals, *degrees):
+            for same_weights in formats:
+                for chunk in chunk_sizes:
+                    pool = mode != "aggregated"
+                    evaluated += evaluate(
+                        m, hw, layout, same_weights, classes, batch, chunk, prefill_pool=pool
+                    )
+    return evaluated
 
 
 def aggregated_table(

@@ -30,7 +30,8 @@ from ..engine.memory import serving_memory_bytes
 from ..engine.ops import decode_pass, prefill_pass
 from ..engine.pipeline import pass_times
 from ..engine.sharding import stage_kv_cache_bytes
-from ..inputs import checks, xp
+from ..engine.timing import Roofs
+from ..inputs import checks, dtypes, xp
 from ..inputs.hardware import Hardware
 from ..inputs.layout import Layout
 from ..inputs.model import Model
@@ -79,6 +80,47 @@ class Evaluated:
         return self.layout.replica_devices
 
 
+def _price_class(
+    m: Model,
+    hw: Hardware,
+    layout: Layout,
+    w: Workload,
+    kv_dtypes: Sequence[str],
+    batch: np.ndarray,
+    chunk_size: int | None,
+    roofs: Roofs,
+) -> dict[str, Any]:
+    """One request class (``w``'s lengths) on the layout for every KV format at once: the
+    bytes per KV element are an array, the decode and memory arrays are (format × batch)."""
+    kvs = np.asarray([dtypes.bytes_per_element(k) for k in kv_dtypes])
+    nk, nb = len(kvs), len(batch)
+    grid, kv_grid = np.tile(batch.astype(float), nk), np.repeat(kvs, nb)
+    peak, bandwidth = roofs.peak_flops_per_s, roofs.bandwidth_bytes_per_s
+    first = pass_times(m, layout, replace(prefill_pass(w, batch=np.ones(nk)), kv_bytes=kvs), roofs)
+    if chunk_size is None:
+        prefill = np.asarray(first.fill_drain_s)
+    else:
+        chunked = [
+            chunked_prefill(m, hw, replace(w, kv_dtype=k), chunk_size, layout) for k in kv_dtypes
+        ]
+        prefill = np.asarray([ch.expected_time_s for ch in chunked])
+    steps = pass_times(m, layout, replace(decode_pass(w, batch=grid), kv_bytes=kv_grid), roofs)
+    memory = serving_memory_bytes(m, w, layout, grid, chunk_size, kv_bytes=kv_grid)
+    kv = xp.largest(
+        stage_kv_cache_bytes(m, layout, s, 1, w.prompt_len, kvs) for s in range(layout.pipeline)
+    )
+    return {
+        "prefill": prefill,
+        "decode": np.reshape(steps.steady_s, (nk, nb)),
+        "memory": np.reshape(memory, (nk, nb)),
+        "kv": kv,
+        "bounds": (
+            roofline.bound(first.flops, first.bytes, peak, bandwidth),
+            roofline.bound(steps.flops, steps.bytes, peak, bandwidth),
+        ),
+    }
+
+
 def evaluate(
     m: Model,
     hw: Hardware,
@@ -97,11 +139,7 @@ def evaluate(
     roofs = roofs_for(hw, workloads[0])
     kvs = np.asarray([w.kv_bytes_per_element for w in workloads])
     nk, nb = len(kvs), len(batch)
-    grid, kv_grid = np.tile(batch.astype(float), nk), np.repeat(kvs, nb)
-    peak, bandwidth = roofs.peak_flops_per_s, roofs.bandwidth_bytes_per_s
-    out: dict[str, list[Any]] = {
-        k: [] for k in ("prefill", "decode", "memory", "pool", "kv", "bounds")
-    }
+    out: dict[str, list[Any]] = {}
     for c in classes:
         w = replace(
             workloads[0],
@@ -110,41 +148,16 @@ def evaluate(
             context_len=c.decode_context,
             output_len=c.output_len,
         )
-        first = pass_times(
-            m, layout, replace(prefill_pass(w, batch=np.ones(nk)), kv_bytes=kvs), roofs
-        )
-        if chunk_size is None:
-            out["prefill"].append(np.asarray(first.fill_drain_s))
-        else:
-            chunked = [
-                chunked_prefill(m, hw, replace(w, kv_dtype=x.kv_dtype), chunk_size, layout)
-                for x in workloads
-            ]
-            out["prefill"].append(np.asarray([ch.expected_time_s for ch in chunked]))
-        steps = pass_times(m, layout, replace(decode_pass(w, batch=grid), kv_bytes=kv_grid), roofs)
-        out["decode"].append(np.reshape(steps.steady_s, (nk, nb)))
-        out["bounds"].append(
-            (
-                roofline.bound(first.flops, first.bytes, peak, bandwidth),
-                roofline.bound(steps.flops, steps.bytes, peak, bandwidth),
-            )
-        )
-        out["memory"].append(
-            np.reshape(
-                serving_memory_bytes(m, w, layout, grid, chunk_size, kv_bytes=kv_grid), (nk, nb)
-            )
+        priced = _price_class(
+            m, hw, layout, w, [x.kv_dtype for x in workloads], batch, chunk_size, roofs
         )
         if prefill_pool:
             pool = serving_memory_bytes(
                 m, replace(w, output_len=0), layout, np.ones(nk), chunk_size, kv_bytes=kvs
             )
-            out["pool"].append(np.asarray(pool))
-        out["kv"].append(
-            xp.largest(
-                stage_kv_cache_bytes(m, layout, s, 1, c.prompt_len, kvs)
-                for s in range(layout.pipeline)
-            )
-        )
+            priced["pool"] = np.asarray(pool)
+        for key, value in priced.items():
+            out.setdefault(key, []).append(value)
     prefill_bound, decode_bound = out["bounds"][0]
     memory = np.maximum.reduce(out["memory"])
     pool = np.maximum.reduce(out["pool"]) if prefill_pool else np.full(nk, np.nan)
