@@ -220,3 +220,28 @@ def test_engine_axis_when_the_workload_has_one() -> None:
     engine = Workload().engine  # type: ignore[attr-defined]
     result = sweep("llama-3.1-8b", "h100-sxm", engine=[engine])
     assert result["engine"][0] == engine
+
+
+def test_chunks_bound_memory() -> None:
+    from llm_roofline.studies.sweep import sweep_chunks
+    from llm_roofline.studies.sweep_eval import ROW_CHUNK
+
+    run = sweep_chunks(
+        "llama-3.1-8b",
+        "h100-sxm",
+        batch_size=range(1, 301),
+        prompt_len=range(1, 1001),
+        critical=False,
+    )
+    sizes = [len(chunk["ttft_s"]) for chunk in run]
+    assert len(run) == sum(sizes) == 300_000 and max(sizes) <= ROW_CHUNK
+
+
+def test_a_device_with_a_measured_table_says_why_not() -> None:
+    import llm_roofline
+
+    result = llm_roofline.sweep(
+        "qwen2.5-0.5b", "docs/profiles/dev-cpu.json", activation_dtype="fp32"
+    )
+    row = result.row(0)
+    assert not row["valid"] and "not array-ready" in row["reason"]

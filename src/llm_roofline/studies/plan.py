@@ -40,6 +40,7 @@ from .plan_result import (
 )
 from .plan_why import explain
 from .sweep import resolve_input
+from .sweep_eval import ARRAY_TIMING, prices_arrays
 
 DEFAULT_BATCH_SIZES = tuple(2**k for k in range(10))  # 1 .. 512
 MODES = ("aggregated", "disaggregated", "both")
@@ -189,7 +190,8 @@ def _evaluate_all(
     """Every layout of every device, per weight format (its KV formats in one evaluation)."""
     evaluated: list[Evaluated] = []
     for hw in hws:
-        roofs_for(hw, formats[0][0])  # names a missing compute dtype before any work
+        if not prices_arrays(roofs_for(hw, formats[0][0])):  # names a missing compute dtype
+            raise ValueError(f"hardware {hw.name!r}: {ARRAY_TIMING}")
         for layout in layouts(m, hw, totals, *degrees):
             for same_weights in formats:
                 for chunk in chunk_sizes:

@@ -27,7 +27,7 @@ import numpy as np
 from ..engine import roofline
 from ..engine.analyze import check_layout, roofs_for
 from ..engine.memory import stage_total_bytes
-from ..engine.ops import Pass, decode_pass, prefill_pass
+from ..engine.ops import MATMUL, OpCost, Pass, decode_pass, prefill_pass
 from ..engine.pipeline import pass_times
 from ..engine.sharding import stage_kv_cache_bytes
 from ..engine.solvers import critical_batch_size
@@ -70,10 +70,37 @@ def group_error(g: Group) -> str | None:
     """Why the group cannot run (layout, interconnect, compute dtype), or None."""
     try:
         check_layout(g.model, g.hardware, g.layout)
-        roofs_for(g.hardware, g.workload)
+        roofs = roofs_for(g.hardware, g.workload)
     except ValueError as exc:
         return str(exc)
-    return None
+    return None if prices_arrays(roofs) else ARRAY_TIMING
+
+
+ARRAY_TIMING = (
+    "this device's measured efficiency table prices one configuration at a time "
+    "(engine/calibration.py is not array-ready): use analyze() per configuration"
+)
+
+
+def prices_arrays(roofs: Roofs) -> bool:
+    """Whether ``roofs.expected_s`` takes array operators (a measured efficiency table may
+    not): one probe of a two-element pass."""
+    if roofs.calibration is None:
+        return True
+    probe = OpCost(
+        "probe",
+        MATMUL,
+        flops=np.ones(2),
+        weight_bytes=1.0,
+        activation_bytes=np.ones(2),
+        shape=(np.ones(2), 1, 1),
+        family="linear",
+    )
+    try:
+        np.asarray(roofs.expected_s(probe), dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _times(
