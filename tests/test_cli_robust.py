@@ -92,7 +92,7 @@ def error_line(code: int, capsys: Capture) -> str:
             ["analzye"],
             "llm-roofline: error: unknown command 'analzye'; did you mean 'analyze'? commands: "
             "analyze, compare, plot, models, hardware, classify, measure, validate, serve-curve, "
-            "web, serve, completion",
+            "sweep, plan, web, serve, completion",
         ),
         (
             ["serve-curve", "--spec-k", "1000000", "--draft-model", "llama-3.2-1b"],

@@ -17,6 +17,8 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "analyze": "engine.analyze",
+    "plan": "studies.plan",
+    "sweep": "studies.sweep",
     "Hardware": "inputs.hardware",
     "MLA": "inputs.model",
     "Model": "inputs.model",
@@ -46,7 +48,9 @@ __all__ = [
     "classify_prefill_vs_decode",
     "critical_seq_len",
     "decode_intensity_limit",
+    "plan",
     "prefill_intensity_limit",
+    "sweep",
 ]
 
 if TYPE_CHECKING:
@@ -63,6 +67,8 @@ if TYPE_CHECKING:
     from .inputs.layout import Layout, Parallelism
     from .inputs.model import MLA, Model, MoE
     from .inputs.workload import Workload
+    from .studies.plan import plan
+    from .studies.sweep import sweep
 
 
 def __getattr__(name: str) -> Any:

@@ -26,6 +26,8 @@ COMMANDS = {
     "measure": "measure",
     "validate": "validate",
     "serve-curve": "serve_curve",
+    "sweep": "sweep",
+    "plan": "plan",
     "web": "web",
     "serve": "app",
     "completion": "completion",

@@ -21,24 +21,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from ..inputs import xp
 from ..inputs.hardware import Hardware
 from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
+from ..inputs.xp import Number
 from .ops import OpCost, Pass, decode_pass
 from .report import Memory
-from .sharding import micro_batch_sizes, stage_kv_cache_bytes, stage_operators
+from .sharding import micro_batch_split, stage_key, stage_kv_cache_bytes, stage_operators
 
 DEFAULT_RESERVE_FRACTION = 0.1  # of each device's memory kept free by serving engines
 MAX_BATCH_LIMIT = 1 << 24  # the largest batch searched for
 
 
-def weight_bytes(ops: Sequence[OpCost]) -> float:
-    return float(sum(op.param_bytes * op.instances for op in ops))
+def weight_bytes(ops: Sequence[OpCost]) -> Number:
+    """Bytes of the parameters the operators own (a number: weights do not vary with the
+    batch or the lengths, even when the operators' token counts are arrays)."""
+    total = sum(op.param_bytes * op.instances for op in ops)
+    return float(total) if xp.is_scalar(total) else total
 
 
-def live_bytes(ops: Sequence[OpCost]) -> float:
-    return float(max(op.live_bytes for op in ops))
+def live_bytes(ops: Sequence[OpCost]) -> Number:
+    """The largest operator's live activation bytes (element-wise for arrays)."""
+    largest = xp.largest(op.live_bytes for op in ops)
+    return float(largest) if xp.is_scalar(largest) else largest
+
+
+def stage_total_bytes(weights: Number, kv: Number, activations: Number) -> Number:
+    """One device's memory: its weights + its KV cache + the activations live at once."""
+    return weights + kv + activations
 
 
 def device_memory(
@@ -60,7 +72,7 @@ def device_memory(
         weights = weight_bytes(passes[0])
         kv = stage_kv_cache_bytes(m, layout, s, w.batch_size, tokens, w.kv_bytes_per_element)
         activations = max(live_bytes(ops) for ops in passes)
-        total = weights + kv + activations
+        total = stage_total_bytes(weights, kv, activations)
         memory = Memory(weights, kv, activations, total, hw.memory_bytes, total <= hw.memory_bytes)
         if worst is None or total > worst.total_bytes:
             worst = memory
@@ -71,11 +83,13 @@ def device_memory(
 
 def first_micro_batch(p: Pass, layout: Layout) -> Pass:
     """The largest of a pass's pipeline micro-batches (the one whose activations peak)."""
-    size = micro_batch_sizes(p.batch, layout.micro_batches)[0][0]
-    return p if size == p.batch else replace(p, batch=size)
+    if layout.micro_batches == 1:
+        return p
+    (big, count), (small, _) = micro_batch_split(p.batch, layout.micro_batches)
+    return replace(p, batch=xp.where(count > 0, big, small))
 
 
-def _scheduled_steps(w: Workload, batch: int, chunk_size: int | None) -> list[Pass]:
+def _scheduled_steps(w: Workload, batch: Number, chunk_size: int | None) -> list[Pass]:
     """One prefill step (a chunk, or one whole prompt) and the decode step of ``batch``."""
     prompt = w.prompt_len if chunk_size is None else min(chunk_size, w.prompt_len)
     past = 0 if chunk_size is None else w.prompt_len - prompt  # the last chunk sees the most
@@ -84,18 +98,33 @@ def _scheduled_steps(w: Workload, batch: int, chunk_size: int | None) -> list[Pa
 
 
 def serving_memory_bytes(
-    m: Model, w: Workload, layout: Layout, batch: int, chunk_size: int | None = None
-) -> float:
+    m: Model,
+    w: Workload,
+    layout: Layout,
+    batch: Number,
+    chunk_size: int | None = None,
+    *,
+    kv_bytes: Number | None = None,
+) -> Number:
     """Bytes the fullest device needs to serve ``batch`` sequences of prompt + output
-    tokens under continuous batching (see the module docstring)."""
+    tokens under continuous batching (see the module docstring). ``batch`` and ``kv_bytes``
+    (per KV element, default the workload's) may be arrays: one value per configuration."""
+    kv = w.kv_bytes_per_element if kv_bytes is None else kv_bytes
     steps = [first_micro_batch(p, layout) for p in _scheduled_steps(w, batch, chunk_size)]
+    if kv_bytes is not None:
+        steps = [replace(p, kv_bytes=kv) for p in steps]
     tokens = w.prompt_len + w.output_len
-    worst = 0.0
+    worst: Number = 0.0
+    seen = set()  # stages with identical operators hold identical memory
     for s in range(layout.pipeline):
+        key = stage_key(m, layout, s)
+        if key in seen:
+            continue
+        seen.add(key)
         first = [stage_operators(m, layout, p, s) for p in steps]
-        kv = stage_kv_cache_bytes(m, layout, s, batch, tokens, w.kv_bytes_per_element)
-        total = weight_bytes(first[0]) + kv + max(live_bytes(ops) for ops in first)
-        worst = max(worst, total)
+        cache = stage_kv_cache_bytes(m, layout, s, batch, tokens, kv)
+        activations = xp.largest(live_bytes(ops) for ops in first)
+        worst = xp.maximum(worst, stage_total_bytes(weight_bytes(first[0]), cache, activations))
     return worst
 
 
@@ -113,7 +142,7 @@ def max_batch_size(
     usable = (1 - reserve_fraction) * hw.memory_bytes
 
     def fits(batch: int) -> bool:
-        return serving_memory_bytes(m, w, layout, batch, chunk_size) <= usable
+        return bool(serving_memory_bytes(m, w, layout, batch, chunk_size) <= usable)
 
     if not fits(1):
         return None

@@ -103,7 +103,10 @@ class Pass:
     @property
     def is_scalar(self) -> bool:
         """One configuration (plain numbers), not an array of them: hashable, memoizable."""
-        return xp.is_scalar(self.batch, self.new, self.past)
+        return xp.is_scalar(
+            self.batch, self.new, self.past, self.weight_bytes, self.small_bytes,
+            self.act_bytes, self.kv_bytes, self.head_bytes,
+        )  # fmt: skip
 
     @classmethod
     def of(

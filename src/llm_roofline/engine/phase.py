@@ -14,8 +14,9 @@ from .report import OperatorRow, Phase
 from .timing import Roofs
 
 
-def build_phase(op_list: Sequence[OpCost], roofs: Roofs) -> Phase:
-    """Sum operator instances into named rows (first-appearance order) and phase totals."""
+def build_phase(op_list: Sequence[OpCost], roofs: Roofs, passes: int = 1) -> Phase:
+    """Sum operator instances into named rows (first-appearance order) and phase totals;
+    ``passes`` forward passes (micro-batches) each pay the engine's fixed time per pass."""
     rows: dict[str, list[float]] = {}
     kinds: dict[str, tuple[str, int]] = {}
     memory_bound_s = 0.0
@@ -41,7 +42,7 @@ def build_phase(op_list: Sequence[OpCost], roofs: Roofs) -> Phase:
         kinds[op.name] = (kind, count + n)
     built = tuple(_row(name, kinds[name], acc, roofs) for name, acc in rows.items())
     if roofs.step_overhead_s:
-        built += (overhead_row(roofs.step_overhead_s),)
+        built += (overhead_row(roofs.step_overhead_s, passes),)
     flops = sum(r.flops for r in built)
     bytes_ = sum(r.bytes for r in built)
     time_s = sum(r.time_s for r in built)
@@ -62,13 +63,13 @@ def build_phase(op_list: Sequence[OpCost], roofs: Roofs) -> Phase:
 OVERHEAD = "overhead"  # the kind of a fixed-cost row: host time outside the operators
 
 
-def overhead_row(seconds: float) -> OperatorRow:
+def overhead_row(seconds: float, passes: int = 1) -> OperatorRow:
     """The engine's fixed host time per pass (framework, scheduling, launches) as its own
-    row: no FLOPs or bytes, no ideal time, ``seconds`` of expected time."""
+    row: no FLOPs or bytes, no ideal time, ``seconds`` of expected time per pass."""
     return OperatorRow(
         name="step_overhead",
         kind=OVERHEAD,
-        count=1,
+        count=passes,
         flops=0.0,
         bytes=0.0,
         weight_bytes=0.0,
@@ -78,7 +79,7 @@ def overhead_row(seconds: float) -> OperatorRow:
         arithmetic_intensity=None,
         bound="fixed cost",
         time_s=0.0,
-        expected_time_s=seconds,
+        expected_time_s=seconds * passes,
     )
 
 

@@ -15,16 +15,19 @@ steady-state are its expected time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from ..inputs import xp
 from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.xp import Number
+from .memory import live_bytes, weight_bytes
 from .ops import OpCost, Pass
 from .phase import build_phase, phase_times, phase_totals
 from .report import Phase
-from .sharding import micro_batch_sizes, stage_operators
+from .sharding import micro_batch_sizes, micro_batch_split, stage_key, stage_operators
 from .timing import Roofs
 
 
@@ -41,23 +44,24 @@ class PassTiming:
     @property
     def fill_drain_s(self) -> float:
         """Expected latency of the pass on its own: Σ_s t_s + (busy − t_bottleneck)."""
-        fill = sum(ph.expected_time_s for ph in self.stage_phases)
-        busy = self.phase.expected_time_s
-        return fill + (busy - self.stage_phases[self.bottleneck_stage].expected_time_s)
+        stages = [ph.expected_time_s for ph in self.stage_phases]
+        return float(fill_drain(stages, self.phase.expected_time_s, stages[self.bottleneck_stage]))
 
     @property
     def ideal_fill_drain_s(self) -> float:
-        fill = sum(ph.time_s for ph in self.stage_phases)
-        return fill + (self.phase.time_s - self.stage_phases[self.bottleneck_stage].time_s)
+        stages = [ph.time_s for ph in self.stage_phases]
+        return float(fill_drain(stages, self.phase.time_s, stages[self.bottleneck_stage]))
 
     @property
     def steady_s(self) -> float:
         """Expected step time with every micro-batch in flight: max(busy, Σ_s t_s)."""
-        return max(self.phase.expected_time_s, sum(ph.expected_time_s for ph in self.stage_phases))
+        return float(
+            steady([ph.expected_time_s for ph in self.stage_phases], self.phase.expected_time_s)
+        )
 
     @property
     def ideal_steady_s(self) -> float:
-        return max(self.phase.time_s, sum(ph.time_s for ph in self.stage_phases))
+        return float(steady([ph.time_s for ph in self.stage_phases], self.phase.time_s))
 
     @property
     def comm_bytes(self) -> float:
@@ -83,7 +87,7 @@ def time_pass(
         for size, n in sizes:
             ops_b = stage_operators(m, layout, replace(p, batch=size), bottleneck, logits=logits)
             device += [op.times(op.instances * n) for op in ops_b]
-        phase = build_phase(device, roofs)
+        phase = build_phase(device, roofs, passes=sum(n for _, n in sizes))
     for size, n in sizes[1:]:
         smaller = replace(p, batch=size)
         system += n * sum(
@@ -93,23 +97,93 @@ def time_pass(
     return PassTiming(phase, bottleneck, stage_ops, phases, system * layout.stage_devices)
 
 
+def fill_drain(stage_s: Sequence[Number], busy_s: Number, bottleneck_s: Number) -> Number:
+    """Latency of a pass on its own: Σ_s t_s + (busy − t_bottleneck) (numbers or arrays)."""
+    return sum(stage_s) + (busy_s - bottleneck_s)
+
+
+def steady(stage_s: Sequence[Number], busy_s: Number) -> Number:
+    """Steady-state step with every micro-batch in flight: max(busy, Σ_s t_s)."""
+    return xp.maximum(busy_s, sum(stage_s))
+
+
+class PassTimes(NamedTuple):
+    """``time_pass`` without report rows, for one configuration or arrays of them."""
+
+    flops: Number  # the bottleneck device over all its micro-batches (Phase.flops)
+    bytes: Number
+    time_s: Number  # that device's ideal busy time (Phase.time_s)
+    expected_time_s: Number
+    fill_drain_s: Number  # PassTiming.fill_drain_s
+    ideal_fill_drain_s: Number
+    steady_s: Number
+    ideal_steady_s: Number
+    stage_weight_bytes: tuple[Number, ...]  # each stage's device (memory.weight_bytes)
+    stage_live_bytes: tuple[Number, ...]  # each stage's device, first micro-batch
+
+
+def pass_times(
+    m: Model, layout: Layout, p: Pass, roofs: Roofs, *, logits: bool = True
+) -> PassTimes:
+    """The numbers of ``time_pass`` (same operators, same pricing, same pipeline rules) for a
+    pass whose batch, new and past may be arrays: the bottleneck stage is chosen per element,
+    micro-batch counts may be 0 for some elements."""
+    big, small = (
+        micro_batch_split(p.batch, layout.micro_batches)
+        if layout.micro_batches > 1
+        else ((0, 0), (0, 0))
+    )
+    if layout.micro_batches == 1:  # one micro-batch of B: the split's (B + 1, 0) never occurs
+        sizes = [(p, 1)]
+    elif xp.is_scalar(p.batch):
+        sizes = [(replace(p, batch=b), n) for b, n in (big, small) if n > 0]
+    else:
+        sizes = [(replace(p, batch=b), n) for b, n in (big, small)]
+    per_size = []  # [size][stage] -> (expected, ideal, flops, bytes, weights, live)
+    for q, _n in sizes:
+        priced: dict[tuple[object, ...], tuple[Number, ...]] = {}  # identical stages once
+        stages = []
+        for s in range(layout.pipeline):
+            key = stage_key(m, layout, s)
+            if key not in priced:
+                ops = stage_operators(m, layout, q, s, logits=logits)
+                priced[key] = (*phase_times(ops, roofs), *phase_totals(ops), *_memory_terms(ops))
+            stages.append(priced[key])
+        per_size.append(stages)
+    # The first (largest) micro-batch: the split's first part where it occurs.
+    first = per_size[0] if len(sizes) == 1 else [
+        tuple(xp.where(big[1] > 0, a, b) for a, b in zip(hi, lo, strict=True))
+        for hi, lo in zip(per_size[0], per_size[1], strict=True)
+    ]  # fmt: skip
+    first_e = [stage[0] for stage in first]
+    first_i = [stage[1] for stage in first]
+    bottleneck = xp.first_argmax(first_e) if layout.pipeline > 1 else 0
+    busy = [
+        sum(n * xp.pick([stage[k] for stage in size], bottleneck)
+            for size, (_q, n) in zip(per_size, sizes, strict=True))
+        for k in range(4)
+    ]  # fmt: skip
+    busy_e, busy_i, flops, bytes_ = busy
+    return PassTimes(
+        flops=flops,
+        bytes=bytes_,
+        time_s=busy_i,
+        expected_time_s=busy_e,
+        fill_drain_s=fill_drain(first_e, busy_e, xp.pick(first_e, bottleneck)),
+        ideal_fill_drain_s=fill_drain(first_i, busy_i, xp.pick(first_i, bottleneck)),
+        steady_s=steady(first_e, busy_e),
+        ideal_steady_s=steady(first_i, busy_i),
+        stage_weight_bytes=tuple(stage[4] for stage in first),
+        stage_live_bytes=tuple(stage[5] for stage in first),
+    )
+
+
+def _memory_terms(ops: Sequence[OpCost]) -> tuple[Number, Number]:
+    return weight_bytes(ops), live_bytes(ops)
+
+
 def steady_times(m: Model, layout: Layout, p: Pass, roofs: Roofs) -> tuple[float, float]:
     """(expected, ideal) steady-state step time of a pass, without report rows: the
-    bottleneck device's busy time or the sum over stages, whichever is larger. The pass
-    may hold arrays (contexts, say): the bottleneck stage is then the one slowest in total."""
-    sizes = micro_batch_sizes(p.batch, layout.micro_batches)
-    stage = [
-        phase_times(stage_operators(m, layout, replace(p, batch=sizes[0][0]), s), roofs)
-        for s in range(layout.pipeline)
-    ]
-    if len(sizes) == 1 and sizes[0][1] == 1 and layout.pipeline == 1:
-        return stage[0]
-    bottleneck = max(range(layout.pipeline), key=lambda s: float(xp.total(stage[s][0])))
-    busy_e: Number = 0.0
-    busy_i: Number = 0.0
-    for size, n in sizes:
-        e, i = phase_times(stage_operators(m, layout, replace(p, batch=size), bottleneck), roofs)
-        busy_e, busy_i = busy_e + n * e, busy_i + n * i
-    fill_e = sum(s[0] for s in stage)
-    fill_i = sum(s[1] for s in stage)
-    return xp.maximum(busy_e, fill_e), xp.maximum(busy_i, fill_i)
+    bottleneck device's busy time or the sum over stages, whichever is larger."""
+    t = pass_times(m, layout, p, roofs)
+    return t.steady_s, t.ideal_steady_s

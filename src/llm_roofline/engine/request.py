@@ -30,6 +30,7 @@ from ..inputs import xp
 from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
+from ..inputs.xp import Number
 from .ops import OpCost, decode_pass
 from .pipeline import steady_times
 from .report import Request
@@ -77,7 +78,7 @@ def _op_lines(
     return lines
 
 
-def sum_sampled(xs: Sequence[int], ys: Sequence[float]) -> float:
+def sum_sampled(xs: Sequence[int], ys: Sequence[Number]) -> Number:
     """Σ over integers x in [xs[0], xs[-1]] of the piecewise-linear interpolant of (xs, ys).
 
     Each segment [a, b) contributes Σ_{x=a}^{b-1} (ya + (yb − ya)·(x − a)/(b − a))
@@ -85,7 +86,7 @@ def sum_sampled(xs: Sequence[int], ys: Sequence[float]) -> float:
     """
     total = ys[-1]
     for (a, ya), (b, yb) in itertools.pairwise(zip(xs, ys, strict=True)):
-        total += (b - a) * ya + (yb - ya) * (b - a - 1) / 2
+        total = total + (b - a) * ya + (yb - ya) * (b - a - 1) / 2  # not +=: ys may be arrays
     return total
 
 
@@ -103,7 +104,7 @@ def _sampled(xs: Sequence[int], values: Sequence[float]) -> float:
     """Σ over every integer context of the region: exact when every context was sampled."""
     if len(xs) == xs[-1] - xs[0] + 1:
         return float(sum(values))
-    return sum_sampled(xs, values)
+    return float(sum_sampled(xs, values))
 
 
 def decode_steps_s(

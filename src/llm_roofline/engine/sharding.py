@@ -93,8 +93,20 @@ def stage_groups(m: Model, layout: Layout, stage: int) -> tuple[LayerGroup, ...]
     """The layer groups (identical cost, with counts) of one pipeline stage."""
     if layout.pipeline == 1:
         return m.layer_groups
-    start, stop = stage_bounds(m.num_layers, layout.pipeline)[stage]
+    return _stage_groups(m, layout.pipeline, stage)
+
+
+@functools.lru_cache(maxsize=1024)
+def _stage_groups(m: Model, pipeline: int, stage: int) -> tuple[LayerGroup, ...]:
+    start, stop = stage_bounds(m.num_layers, pipeline)[stage]
     return m.layer_groups_between(start, stop)
+
+
+def stage_key(m: Model, layout: Layout, stage: int) -> tuple[object, ...]:
+    """What decides a stage's operators: its layer groups, and whether it is the first
+    (embedding) or the last (final norm, lm_head). Stages with equal keys run identical
+    operators (the middle stages of an even split): array evaluations price them once."""
+    return (stage_groups(m, layout, stage), stage == 0, stage == layout.pipeline - 1)
 
 
 # ---- communication operators ----------------------------------------------------------
@@ -246,13 +258,21 @@ def stage_kv_cache_bytes(
     for group in stage_groups(m, layout, stage):
         kept = tokens if group.window is None else xp.minimum(tokens, group.window)
         total = total + group.count * kept * per_layer
-    return xp.ceil_div(batch, layout.attention_replicas) * total
+    replicas = layout.attention_replicas
+    return (batch if replicas == 1 else xp.ceil_div(batch, replicas)) * total
+
+
+def micro_batch_split(
+    batch: Number, micro_batches: int
+) -> tuple[tuple[Number, Number], tuple[Number, Number]]:
+    """((q + 1, r), (q, parts − r)): B split as evenly as possible into parts = min(m, B)
+    micro-batches, r of q + 1 sequences and the rest of q (numbers or arrays; a count may
+    be 0)."""
+    parts = xp.minimum(micro_batches, batch)
+    q, rem = batch // parts, batch % parts
+    return (q + 1, rem), (q, parts - rem)
 
 
 def micro_batch_sizes(batch: int, micro_batches: int) -> list[tuple[int, int]]:
-    """(size, how many) of the micro-batches, largest first: B split as evenly as possible
-    into min(m, B) parts."""
-    parts = min(micro_batches, batch)
-    q, rem = divmod(batch, parts)
-    sizes = [(q + 1, rem), (q, parts - rem)]
-    return [(size, n) for size, n in sizes if n > 0]
+    """(size, how many) of the micro-batches, largest first, those that occur."""
+    return [(size, n) for size, n in micro_batch_split(batch, micro_batches) if n > 0]

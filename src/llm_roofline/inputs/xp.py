@@ -9,6 +9,7 @@ a million configurations in one evaluation). numpy is imported only when an arra
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 Number = Any  # a Python int/float, or a numpy array of them (broadcast element-wise)
@@ -102,3 +103,30 @@ def to_float(x: Number) -> Number:
     if type(x) in _SCALARS:
         return float(x)
     return _np().asarray(x, dtype=float)
+
+
+def first_argmax(values: Sequence[Number]) -> Number:
+    """Index of the largest of ``values`` (the first on ties), element-wise for arrays:
+    ``max(range(len(values)), key=values.__getitem__)`` for numbers."""
+    if all(type(v) in _SCALARS for v in values):
+        return max(range(len(values)), key=values.__getitem__)
+    np = _np()
+    return np.argmax(np.stack(np.broadcast_arrays(*values)), axis=0)
+
+
+def pick(values: Sequence[Number], index: Number) -> Number:
+    """``values[index]``, element-wise when ``index`` is an array (one choice per element)."""
+    if type(index) is int:
+        return values[index]
+    np = _np()
+    stacked = np.stack(np.broadcast_arrays(*values))
+    return np.take_along_axis(stacked, np.asarray(index)[None, ...], axis=0)[0]
+
+
+def largest(values: Iterable[Number]) -> Number:
+    """The largest of ``values``: ``max`` for numbers, element-wise for arrays."""
+    it = iter(values)
+    out = next(it)
+    for v in it:
+        out = maximum(out, v)
+    return out

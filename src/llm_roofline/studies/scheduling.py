@@ -33,11 +33,12 @@ from ..engine.pipeline import time_pass
 from ..engine.report import Phase
 from ..engine.request import STEP_BY_STEP_LIMIT, sum_sampled
 from ..engine.sharding import ONE_DEVICE, forward_operators
-from ..inputs import bounds, checks
+from ..inputs import bounds, checks, xp
 from ..inputs.hardware import Hardware
 from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
+from ..inputs.xp import Number
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,37 @@ class ChunkedPrefill:
         return asdict(self) | {"overhead_fraction": self.overhead_fraction}
 
 
-def chunk_pass(w: Workload, chunk_size: int, index: int) -> Pass:
-    """Chunk ``index``: past index·c, new min(c, P − index·c), MLA in naive form."""
+def chunk_pass(
+    w: Workload,
+    chunk_size: int,
+    index: Number,
+    *,
+    prompt: Number | None = None,
+    batch: Number | None = None,
+) -> Pass:
+    """Chunk ``index``: past index·c, new min(c, P − index·c), MLA in naive form (index,
+    prompt P (default: the workload's) and batch may be arrays)."""
     past = index * chunk_size
-    p = Pass.of(w, new=min(chunk_size, w.prompt_len - past), past=past)
+    prompt_len = w.prompt_len if prompt is None else prompt
+    p = Pass.of(w, new=xp.minimum(chunk_size, prompt_len - past), past=past, batch=batch)
     return replace(p, mla_decode="naive")
+
+
+def priced_chunks(count: int) -> list[int]:
+    """The chunks a prefill of ``count`` chunks is priced from: every one, or SAMPLED_CHUNKS
+    evenly spaced full chunks plus the last (the only one with logits)."""
+    last = count - 1
+    if count <= STEP_BY_STEP_LIMIT:
+        return list(range(count))
+    span = last - 1  # full chunks 0 .. last-1 are sampled
+    sampled = sorted({round(i * span / (SAMPLED_CHUNKS - 1)) for i in range(SAMPLED_CHUNKS)})
+    return [*sampled, last]
+
+
+def chunked_sum(indices: Sequence[int], body: Sequence[Number], tail: Number) -> Number:
+    """Σ over every chunk: the last chunk's time plus the piecewise-linear sum of the full
+    chunks priced at ``indices`` (numbers or arrays)."""
+    return tail + (sum_sampled(indices, body) if body else 0.0)
 
 
 def chunk_passes(w: Workload, chunk_size: int) -> list[Pass]:
@@ -104,14 +131,8 @@ def chunked_prefill(
     roofs = roofs_for(hardware, workload)
     count = -(-workload.prompt_len // chunk_size)
     last = count - 1  # the last chunk (the only one with logits) is always priced
-    if count <= STEP_BY_STEP_LIMIT:
-        priced = list(range(count))
-    else:
-        span = last - 1  # full chunks 0 .. last-1 are sampled
-        priced = sorted({round(i * span / (SAMPLED_CHUNKS - 1)) for i in range(SAMPLED_CHUNKS)})
-        priced.append(last)
     rows = []
-    for j in priced:
+    for j in priced_chunks(count):
         p = chunk_pass(workload, chunk_size, j)
         timing = time_pass(model, par, p, roofs, logits=j == last)
         ph = timing.phase
@@ -123,10 +144,8 @@ def chunked_prefill(
         )  # fmt: skip
     body, tail = rows[:-1], rows[-1]
     xs = [r.index for r in body]
-    time_s = tail.time_s + (sum_sampled(xs, [r.time_s for r in body]) if body else 0.0)
-    expected = tail.expected_time_s + (
-        sum_sampled(xs, [r.expected_time_s for r in body]) if body else 0.0
-    )
+    time_s = chunked_sum(xs, [r.time_s for r in body], tail.time_s)
+    expected = chunked_sum(xs, [r.expected_time_s for r in body], tail.expected_time_s)
     whole = time_pass(model, par, prefill_pass(workload), roofs)
     return ChunkedPrefill(
         chunk_size=chunk_size,

@@ -202,7 +202,9 @@ def _point(
     metrics = report.metrics
     ttft = metrics.ttft_s
     if chunk_size is not None:
-        ttft = chunked_prefill(m, hw, w, chunk_size, par).expected_time_s
+        ttft = (
+            chunked_prefill(m, hw, w, chunk_size, par).expected_time_s + metrics.request_overhead_s
+        )
     e2e = ttft + metrics.request.decode_s
     rate = par.data * w.batch_size * w.output_len / e2e
     memory = serving_memory_bytes(m, w, par, w.batch_size, chunk_size)
