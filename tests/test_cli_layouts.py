@@ -59,3 +59,24 @@ def test_bad_layouts_are_one_line_naming_the_field(flag: str, value: str, capsys
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert {"--tp": "tensor", "--dp": "--dp", "--ep": "expert"}[flag] in err
+
+
+def test_engine_flag_selects_the_profile(capsys: Capture) -> None:
+    assert main(["analyze", "--engine", "llama.cpp", "--no-findings", "--format", "json"]) == 0
+    llama_cpp = json.loads(capsys.readouterr().out)
+    assert main(["analyze", "--no-findings", "--format", "json"]) == 0
+    generic = json.loads(capsys.readouterr().out)
+    assert llama_cpp["hardware"]["engine"] == "llama.cpp"
+    assert generic["hardware"]["engine"] == "generic"
+    # the engine changes expected times only: FLOPs, bytes and ideal times stay
+    assert llama_cpp["phases"]["decode"]["bytes"] == generic["phases"]["decode"]["bytes"]
+    assert llama_cpp["phases"]["decode"]["time_s"] == generic["phases"]["decode"]["time_s"]
+    assert llama_cpp["metrics"]["tpot_s"] != generic["metrics"]["tpot_s"]
+    low, high = generic["metrics"]["tpot_range_s"]
+    assert low < generic["metrics"]["tpot_s"] < high
+
+
+def test_unknown_engine_is_one_line(capsys: Capture) -> None:
+    assert main(["analyze", "--engine", "foo"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "engine must be one of generic" in err and "'foo'" in err

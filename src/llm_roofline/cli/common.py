@@ -230,6 +230,12 @@ def add_workload_args(parser: argparse.ArgumentParser) -> None:
     )
     add("--attention", choices=ATTENTION_CHOICES, help="flash (default) or eager")
     add("--logits", choices=LOGITS_CHOICES, help="lm_head on the last position (default) or all")
+    add(
+        "--engine",
+        metavar="ENGINE",
+        help="whose kernels and fixed costs the expected time describes: generic (default, a "
+        "well-tuned server engine), tensorrt-llm, vllm, sglang, llama.cpp, gpt-fast, mlx",
+    )
 
 
 _WORKLOAD_FLAGS = {
@@ -243,6 +249,7 @@ _WORKLOAD_FLAGS = {
     "weight_group_size": "weight_group_size",
     "attention": "attention",
     "logits": "logits",
+    "engine": "engine",
 }
 
 

@@ -16,7 +16,10 @@ from ..studies.serving import ServingCurve, ServingPoint
 from .table import grid
 
 NOT_FIT = "-"  # the cells of a row that does not fit
-CSV_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ServingPoint))
+CSV_COLUMNS: tuple[str, ...] = (
+    *(f.name for f in fields(ServingPoint) if f.name != "tpot_range_s"),
+    *("tpot_low_s", "tpot_high_s"),  # the likely range as two columns
+)
 
 
 def _header(curve: ServingCurve) -> list[str]:
@@ -42,9 +45,15 @@ def _header(curve: ServingCurve) -> list[str]:
 
 
 def _row(curve: ServingCurve, p: ServingPoint) -> list[str]:
+    likely = (
+        "-"
+        if p.tpot_range_s is None
+        else f"{format_seconds(p.tpot_range_s[0])}–{format_seconds(p.tpot_range_s[1])}"
+    )
     timing = [
         format_seconds(p.ttft_s),
         format_seconds(p.tpot_s),
+        likely,
         format_seconds(p.e2e_latency_s),
         f"{p.output_tokens_per_s:,.0f}",
         f"{p.output_tokens_per_s_per_device:,.0f}",
@@ -64,7 +73,8 @@ def _row(curve: ServingCurve, p: ServingPoint) -> list[str]:
 
 def serving_table(curve: ServingCurve) -> str:
     """A few header lines, then one row per batch size."""
-    headers = ["batch", "TTFT", "TPOT", "e2e", "tok/s", "tok/s/dev", "mem/dev", "fits", "decode"]
+    headers = ["batch", "TTFT", "TPOT", "TPOT likely", "e2e", "tok/s", "tok/s/dev", "mem/dev"]
+    headers += ["fits", "decode"]
     if curve.price_per_device_hour is not None:
         headers.append("$/Mtok")
     if curve.speculative is not None:
@@ -80,5 +90,10 @@ def serving_csv(curve: ServingCurve) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for p in curve.points:
-        writer.writerow("" if (v := getattr(p, c)) is None else v for c in CSV_COLUMNS)
+        span = p.tpot_range_s or ("", "")
+        values = {"tpot_low_s": span[0], "tpot_high_s": span[1]}
+        writer.writerow(
+            "" if (v := values[c] if c in values else getattr(p, c)) is None else v
+            for c in CSV_COLUMNS
+        )
     return out.getvalue()

@@ -66,6 +66,7 @@ class ServingPoint:
     cost_per_million_tokens: float | None  # None without a price
     spec_time_per_token_s: float | None = None
     spec_speedup: float | None = None
+    tpot_range_s: tuple[float, float] | None = None  # likely (p10, p90), as the report's
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,13 @@ class ServingCurve:
         names = {f.name for f in fields(cls)}
         if set(body) != names:
             raise ValueError(f"serving curve keys: expected {sorted(names)}, got {sorted(body)}")
-        points = tuple(ServingPoint(**p) for p in body.pop("points"))
+        points = tuple(ServingPoint(**_tuples(p)) for p in body.pop("points"))
         return cls(**body, points=points)
+
+
+def _tuples(point: dict[str, Any]) -> dict[str, Any]:
+    """A point read from JSON, its ranges back to tuples (JSON has lists)."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in point.items()}
 
 
 def serving_curve(
@@ -227,4 +233,5 @@ def _point(
         else price * devices / 3600 / rate * 1e6,
         spec_time_per_token_s=None if spec_result is None else spec_result.time_per_token_s,
         spec_speedup=None if spec_result is None else spec_result.speedup,
+        tpot_range_s=metrics.tpot_range_s,
     )
