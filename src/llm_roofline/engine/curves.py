@@ -45,6 +45,17 @@ def _where(logs: tuple[float, ...], x: float) -> tuple[int, float]:
     return i, (lx - lo) / (logs[i + 1] - lo)
 
 
+def _cells(np: Any, logs: tuple[float, ...], x: Any) -> tuple[Any, Any, Any]:
+    """(i, i + 1, t) per element: the knot interval of log(x) and the fraction in it,
+    clamped to the ends (as ``_where``); one knot: (0, 0, 0)."""
+    if len(logs) == 1:
+        zero = np.zeros(x.shape, dtype=int)
+        return zero, zero, np.zeros(x.shape)
+    pos = np.interp(np.log(np.maximum(x, 1e-300)), logs, np.arange(len(logs), dtype=float))
+    i = np.minimum(np.floor(pos).astype(int), len(logs) - 2)
+    return i, i + 1, pos - i
+
+
 class Curve:
     """A constant (0 axes); ``Curve1`` and ``Curve2`` carry axes. Immutable by convention."""
 
@@ -131,7 +142,7 @@ class Curve1(Curve):
 
 
 class Curve2(Curve):
-    __slots__ = ("_lx", "_ly")
+    __slots__ = ("_grid", "_lx", "_ly")
 
     def __init__(
         self,
@@ -143,6 +154,7 @@ class Curve2(Curve):
         super().__init__(axes, knots, values, readers)
         self._lx = tuple(math.log(k) for k in knots[0])
         self._ly = tuple(math.log(k) for k in knots[1])
+        self._grid: Any = None  # the values as a numpy array, made on first array use
 
     def read(self, op: Any) -> Number:
         get_x, get_y = self.readers
@@ -160,16 +172,18 @@ class Curve2(Curve):
             return a + t * (b - a)
         np = _numpy()
         x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-        # Along axis 1 for every row (knot of axis 0), then along axis 0 between rows.
-        by_row = np.stack([_interp_array(ly, row, y) for row in rows])  # (rows, *shape)
-        if len(lx) == 1:
-            return by_row[0]
-        pos = np.interp(np.log(np.maximum(x, 1e-300)), lx, np.arange(len(lx), dtype=float))
-        i = np.minimum(np.floor(pos).astype(int), len(lx) - 2)
-        t = pos - i
-        lo = np.take_along_axis(by_row, i[None, ...], axis=0)[0]
-        hi = np.take_along_axis(by_row, (i + 1)[None, ...], axis=0)[0]
-        return lo + t * (hi - lo)
+        # The same bilinear rule as for numbers: each element's cell (i, j) and fractions
+        # (t, u) in log space, clamped at the ends; four gathers, whatever the knot count.
+        i, i1, t = _cells(np, lx, x)
+        j, j1, u = _cells(np, ly, y)
+        grid = self._grid if self._grid is not None else self._make_grid(np)
+        a = grid[i, j] + u * (grid[i, j1] - grid[i, j])
+        b = grid[i1, j] + u * (grid[i1, j1] - grid[i1, j])
+        return a + t * (b - a)
+
+    def _make_grid(self, np: Any) -> Any:
+        object.__setattr__(self, "_grid", np.asarray(self.values, dtype=float))
+        return self._grid
 
 
 def make_curve(
