@@ -45,8 +45,8 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from ..engine.analyze import analyze
     from ..render.compare import compare_table
+    from ..studies.comparison import compare
     from .common import (
         hardware_list_from_args,
         models_from_args,
@@ -57,16 +57,9 @@ def run(args: argparse.Namespace) -> int:
     models, devices = models_from_args(args), hardware_list_from_args(args)
     workload = workload_from_args(args)
     layout = parallelism_from_args(args)
-    columns = []
-    for model_name, model in models:
-        for device_name, hardware in devices:
-            if len(models) > 1 and len(devices) > 1:
-                heading = f"{model_name} @ {device_name}"
-            else:
-                heading = model_name if len(models) > 1 else device_name
-            report = analyze(model, hardware, workload, layout)
-            warn(f"{heading}: {line}" for line in report.warnings)
-            columns.append((heading, report))
+    columns = compare(models, devices, workload, layout)
+    for heading, report in columns:
+        warn(f"{heading}: {line}" for line in report.warnings)
     if args.format == "json":
         print(json.dumps([{"column": h, "report": r.to_dict()} for h, r in columns], indent=2))
     elif args.format == "csv":

@@ -28,6 +28,7 @@ from ..inputs.hardware import Hardware
 from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
+from ..studies.comparison import compare
 from ..studies.findings import findings
 from ..studies.serving import ServingCurve, SpeculativeConfig, serving_curve
 
@@ -198,16 +199,11 @@ def compare_columns(
     layout: Layout | None,
 ) -> list[dict[str, Any]]:
     """``compare --format json``: one ``{"column", "report"}`` per (model, device) pair."""
-    columns = []
-    for model_name, model in models:
-        for device_name, hardware in devices:
-            if len(models) > 1 and len(devices) > 1:
-                heading = f"{model_name} @ {device_name}"
-            else:
-                heading = model_name if len(models) > 1 else device_name
-            report = report_of(model, hardware, workload, layout)
-            columns.append({"column": heading, "report": report.to_dict()})
-    return columns
+    try:
+        columns = compare(models, devices, workload, layout)
+    except ValueError as exc:
+        raise _library_error(exc) from None
+    return [{"column": heading, "report": report.to_dict()} for heading, report in columns]
 
 
 def curve_of(
