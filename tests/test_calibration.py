@@ -14,7 +14,7 @@ import math
 import pytest
 
 from llm_roofline import Hardware, Model, Workload, analyze
-from llm_roofline.engine.calibration import parse_table
+from llm_roofline.engine.calibration_table import parse_table
 from llm_roofline.engine.calibration_v1 import read_table, upgrade_v1
 from llm_roofline.engine.curves import Curve, make_curve
 from llm_roofline.engine.ops import OpCost, Pass

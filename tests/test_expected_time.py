@@ -19,7 +19,7 @@ from llm_roofline.catalog.hardware_catalog import get_hardware, list_hardware
 from llm_roofline.catalog.model_catalog import get_model
 from llm_roofline.engine import ops
 from llm_roofline.engine.attention import attention_ops
-from llm_roofline.engine.calibration import parse_table
+from llm_roofline.engine.calibration_table import parse_table
 from llm_roofline.engine.ops import OpCost, Pass
 from llm_roofline.engine.timing import Roofs
 from llm_roofline.inputs.workload import ENGINES

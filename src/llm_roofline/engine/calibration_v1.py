@@ -1,6 +1,6 @@
 """Version 1 efficiency tables (CPU profiles measured before v2), read as v2.
 
-``upgrade_v1`` maps a v1 table onto the v2 format that ``calibration.parse_table`` reads,
+``upgrade_v1`` maps a v1 table onto the v2 format that ``calibration_table.parse_table`` reads,
 checking every field it uses (errors name it); ``read_table`` parses either version.
 docs/CALIBRATION.md describes both.
 """
@@ -10,17 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .calibration import (
-    TABLE_FORMAT,
-    TABLE_FORMAT_V1,
-    Calibration,
-    _fail,
-    _knots,
-    _number,
-    _obj,
-    _values,
-    parse_table,
-)
+from .calibration import TABLE_FORMAT, TABLE_FORMAT_V1, Calibration
+from .calibration_table import _fail, _knots, _number, _obj, _values, parse_table
 from .curves import Curve, make_curve
 
 

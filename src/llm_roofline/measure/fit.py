@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..engine.calibration import operator_axis
+from ..engine.calibration_table import operator_axis
 from ..engine.curves import Curve, make_curve
 from ..engine.ops import OpCost
 

@@ -23,7 +23,8 @@ from typing import Any
 from ..catalog.hardware_catalog import get_hardware
 from ..engine import ops
 from ..engine.attention import attention_ops
-from ..engine.calibration import TABLE_FORMAT, parse_table
+from ..engine.calibration import TABLE_FORMAT
+from ..engine.calibration_table import parse_table
 from ..engine.ops import OpCost, Pass
 from ..engine.timing import Roofs
 from ..inputs.hardware import Hardware
