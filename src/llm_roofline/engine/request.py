@@ -129,9 +129,24 @@ def decode_steps_s(
                 if flat:
                     lines = _op_lines(a, b, lo, hi, roofs, True)
                     expected += a.instances * sum_affine_max(lines, lo, hi)
+            steps = hi - lo + 1
             if flat:
-                expected += (hi - lo + 1) * roofs.step_overhead_s
+                expected += steps * roofs.step_overhead_s
                 continue
+            # Operators the context does not change (projections, MLP, norms) cost the same at
+            # every step; only the others (attention, MLA's kv_b_proj) are sampled.
+            varying = [k for k, (a, b) in enumerate(zip(ops_lo, ops_hi, strict=True)) if a != b]
+            skip = set(varying)
+            fixed = sum(
+                op.instances * roofs.expected_s(op) for k, op in enumerate(ops_lo) if k not in skip
+            )
+            expected += steps * (fixed + roofs.step_overhead_s)
+            if varying:
+                xs = _sample_contexts(lo, hi)
+                ops_x = stage_operators(m, layout, decode_pass(w, context=xp.array(xs)))
+                step = sum(ops_x[k].instances * roofs.expected_s(ops_x[k]) for k in varying)
+                expected += _sampled(xs, xp.values(step, len(xs)))
+            continue
         # Sampled: every context of a short region, else SAMPLED_CONTEXTS, evaluated as one
         # array of passes (the same formulas, element-wise).
         xs = _sample_contexts(lo, hi)
