@@ -75,9 +75,27 @@ def test_decode_and_prefill_attention_use_their_own_kernels() -> None:
     att = HOPPER["dtypes"]["bf16"]["attention"]
     assert roofs.expected_s(decode) >= att["decode"]["fixed_s"] + roofs.ideal_s(decode)
     assert roofs.expected_s(prefill) >= att["prefill"]["fixed_s"] + roofs.ideal_s(prefill)
-    kv8 = Roofs.of(get_hardware("h100-sxm"), "bf16", kv_dtype="fp8")
-    assert kv8.model.decode_attention.fixed_s == att["decode_kv8"]["fixed_s"]
-    assert kv8.model.prefill_attention == roofs.model.prefill_attention
+
+
+def test_the_cache_element_size_picks_the_decode_kernel() -> None:
+    """No work, so each expected time is its kernel's fixed cost from the table: an 8-bit
+    cache (one byte per element, shape[5]) decodes on decode_kv8; prefill is one kernel."""
+    roofs = Roofs.of(get_hardware("h100-sxm"), "bf16")
+    att = HOPPER["dtypes"]["bf16"]["attention"]
+
+    def idle(queries: int, kv_bytes: float) -> OpCost:
+        shape = (queries, 4096, 32, 8, 128, kv_bytes)
+        return OpCost("attention", ops.ATTENTION, flops=0.0, shape=shape, family="attention")
+
+    assert roofs.expected_s(idle(1, 1.0)) == att["decode_kv8"]["fixed_s"]
+    assert roofs.expected_s(idle(1, 2.0)) == att["decode"]["fixed_s"]
+    assert roofs.expected_s(idle(4096, 1.0)) == att["prefill"]["fixed_s"]
+    np = pytest.importorskip("numpy")
+    both = idle(1, 1.0)._replace(
+        shape=(np.array([1, 1, 64]), 4096, 32, 8, 128, np.array([1.0, 2.0, 1.0]))
+    )
+    expected = [att["decode_kv8"]["fixed_s"], att["decode"]["fixed_s"], att["prefill"]["fixed_s"]]
+    assert roofs.expected_s(both).tolist() == expected
 
 
 def test_arrays_price_as_numbers_element_wise() -> None:

@@ -39,9 +39,10 @@ def check_layout(m: Model, hw: Hardware, layout: Layout) -> None:
 
 
 def roofs_for(hardware: Hardware, workload: Workload) -> Roofs:
-    """The roofs a workload's operators are priced on: its compute dtype, its engine's
-    profile and its KV-cache dtype (one place: every study and the sweep use it)."""
-    return Roofs.of(hardware, workload.activation_dtype, workload.engine, workload.kv_dtype)
+    """The roofs a workload's operators are priced on: its compute dtype and its engine's
+    profile (one place: every study and the sweep use it). The KV-cache dtype is the
+    operators' own (an attention record's element size picks its decode kernels)."""
+    return Roofs.of(hardware, workload.activation_dtype, workload.engine)
 
 
 def analyze(

@@ -10,7 +10,8 @@ and the bytes each tensor moves. Conventions:
   per layer (re-reads of K/V tiles per query block are assumed to hit on-chip memory).
 - eager: a (T, C+T) score matrix per head is computed for every position (the causal mask
   is applied after, no work saved), written, read and written by softmax, read by PV.
-Shapes of the records: (queries, keys, heads, batch, head_dim), keys = past + new.
+Shapes of the records: (queries, keys, heads, batch, head_dim, kv_bytes_per_element),
+keys = past + new (the cache's element size picks the 8-bit-cache decode kernels).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def attention_cost(
     pairs = attended_pairs(p, window) if flash else eager_pairs(p)
     per_pair = 2 * score_dim + 2 * value_dim + (1 if alibi else 0)
     flops = p.batch * heads * pairs * per_pair
-    shape = (p.new, p.past + p.new, heads, p.batch, score_dim)
+    shape = (p.new, p.past + p.new, heads, p.batch, score_dim, p.kv_bytes)
     sink_bytes = sinks * p.small_bytes
     if flash:
         activations = q_bytes + o_bytes + fresh_kv_bytes

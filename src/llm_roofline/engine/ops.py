@@ -24,7 +24,9 @@ may be numpy arrays; every formula then returns arrays of the same shape (engine
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from ..inputs import xp
@@ -56,8 +58,9 @@ class OpCost(NamedTuple):
     instances: int = 1  # how many times this instance cost occurs (e.g. layers)
     weight_params: Number = 0  # parameters this operator owns (for the parameter count)
     param_bytes: Number = 0.0  # bytes those parameters occupy in memory
-    # matmul: (tokens, in, out); attention: (queries, keys, heads, batch, head_dim) with
-    # keys = past + new per sequence; communication: (devices, message_bytes)
+    # matmul: (tokens, in, out); attention: (queries, keys, heads, batch, head_dim,
+    # kv_bytes_per_element) with keys = past + new per sequence; communication:
+    # (devices, message_bytes)
     shape: tuple[Any, ...] = ()
     # What calibration looks up (never the name): matmul "linear" | "experts"; attention
     # "attention"; elementwise "norm" | "rotary" | "act_fn" | "residual" | "softmax";
@@ -128,6 +131,36 @@ class Pass:
             logits_all=workload.logits == "all",
             mla_decode=workload.mla_decode,
         )
+
+
+PASS_NUMBERS = (
+    "batch", "new", "past", "weight_bytes", "small_bytes", "act_bytes", "kv_bytes", "head_bytes",
+)  # fmt: skip  # the fields of a Pass that may be arrays
+
+
+def pass_size(p: Pass) -> int:
+    """How many configurations a pass stands for (1 for numbers; arrays are 1-D)."""
+    return max((xp.size(getattr(p, f)) for f in PASS_NUMBERS), default=1)
+
+
+def stack_passes(passes: Sequence[Pass]) -> tuple[Pass, list[slice]]:
+    """One array pass standing for all of ``passes`` (equal in their other fields), and
+    each one's slice of it: several passes priced in one array evaluation."""
+    flags = {(q.attention, q.causal, q.logits_all, q.mla_decode) for q in passes}
+    if len(flags) > 1:
+        raise ValueError(
+            "passes stacked into one array must agree in attention, causal, logits and MLA form"
+        )
+    sizes = [pass_size(q) for q in passes]
+    bounds = list(itertools.accumulate(sizes, initial=0))
+    slices = [slice(a, b) for a, b in itertools.pairwise(bounds)]
+    columns = {
+        f: xp.concatenate(
+            [xp.broadcast(getattr(q, f), n) for q, n in zip(passes, sizes, strict=True)]
+        )
+        for f in PASS_NUMBERS
+    }
+    return replace(passes[0], **columns), slices
 
 
 def prefill_pass(w: Workload, batch: Number | None = None, prompt: Number | None = None) -> Pass:

@@ -24,7 +24,7 @@ from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.xp import Number
 from .memory import live_bytes, weight_bytes
-from .ops import OpCost, Pass
+from .ops import OpCost, Pass, stack_passes
 from .phase import build_phase, phase_times, phase_totals
 from .report import Phase
 from .sharding import micro_batch_sizes, micro_batch_split, stage_key, stage_operators
@@ -121,6 +121,14 @@ class PassTimes(NamedTuple):
     stage_weight_bytes: tuple[Number, ...]  # each stage's device (memory.weight_bytes)
     stage_live_bytes: tuple[Number, ...]  # each stage's device, first micro-batch
 
+    def part(self, sl: slice, parts: int) -> PassTimes:
+        """The elements ``sl`` of every term (pass_times_of's split of a stacked pass)."""
+        return PassTimes(
+            *(_part(getattr(self, f), sl, parts) for f in self._fields[:8]),
+            stage_weight_bytes=tuple(_part(v, sl, parts) for v in self.stage_weight_bytes),
+            stage_live_bytes=tuple(_part(v, sl, parts) for v in self.stage_live_bytes),
+        )
+
 
 def pass_times(
     m: Model, layout: Layout, p: Pass, roofs: Roofs, *, logits: bool = True
@@ -139,17 +147,22 @@ def pass_times(
         sizes = [(replace(p, batch=b), n) for b, n in (big, small) if n > 0]
     else:
         sizes = [(replace(p, batch=b), n) for b, n in (big, small)]
-    per_size = []  # [size][stage] -> (expected, ideal, flops, bytes, weights, live)
-    for q, _n in sizes:
-        priced: dict[tuple[object, ...], tuple[Number, ...]] = {}  # identical stages once
-        stages = []
-        for s in range(layout.pipeline):
-            key = stage_key(m, layout, s)
-            if key not in priced:
-                ops = stage_operators(m, layout, q, s, logits=logits)
-                priced[key] = (*phase_times(ops, roofs), *phase_totals(ops), *_memory_terms(ops))
-            stages.append(priced[key])
-        per_size.append(stages)
+    # Every size in one array evaluation per distinct stage (identical stages priced once).
+    if len(sizes) == 1:
+        together, parts = sizes[0][0], [slice(None)]
+    else:
+        together, parts = stack_passes([q for q, _n in sizes])
+    priced: dict[tuple[object, ...], tuple[Number, ...]] = {}
+    stages = []  # [stage] -> (expected, ideal, flops, bytes, weights, live) of all sizes
+    for s in range(layout.pipeline):
+        key = stage_key(m, layout, s)
+        if key not in priced:
+            ops = stage_operators(m, layout, together, s, logits=logits)
+            priced[key] = (*phase_times(ops, roofs), *phase_totals(ops), *_memory_terms(ops))
+        stages.append(priced[key])
+    per_size = [  # [size][stage] -> that size's part of each term
+        [tuple(_part(v, sl, len(parts)) for v in stage) for stage in stages] for sl in parts
+    ]
     # The first (largest) micro-batch: the split's first part where it occurs.
     first = per_size[0] if len(sizes) == 1 else [
         tuple(xp.where(big[1] > 0, a, b) for a, b in zip(hi, lo, strict=True))
@@ -176,6 +189,24 @@ def pass_times(
         stage_weight_bytes=tuple(stage[4] for stage in first),
         stage_live_bytes=tuple(stage[5] for stage in first),
     )
+
+
+def _part(value: Number, part: slice, parts: int) -> Number:
+    """A stacked pass's slice of one term (a term the same for all, e.g. weights, as is)."""
+    return value if parts == 1 or xp.size(value) == 1 else value[part]
+
+
+def pass_times_of(
+    m: Model, layout: Layout, passes: Sequence[Pass], roofs: Roofs, *, logits: bool = True
+) -> list[PassTimes]:
+    """``pass_times`` of several passes in one array evaluation (they must agree in their
+    flags; MLA's absorbed form cannot mix passes with and without a cache, so those are
+    priced apart)."""
+    if m.mla is not None and passes[0].mla_decode == "absorbed":
+        return [pass_times(m, layout, q, roofs, logits=logits) for q in passes]
+    together, parts = stack_passes(passes)
+    t = pass_times(m, layout, together, roofs, logits=logits)
+    return [t.part(sl, len(parts)) for sl in parts]
 
 
 def _memory_terms(ops: Sequence[OpCost]) -> tuple[Number, Number]:

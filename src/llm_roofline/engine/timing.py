@@ -21,7 +21,7 @@ engine reports as their own rows (``step_overhead_s``, ``request_overhead_s``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..inputs import xp
@@ -74,11 +74,9 @@ class Roofs:
         hardware: Hardware,
         activation_dtype: str,
         engine: str | None = None,
-        kv_dtype: str | None = None,
     ) -> Roofs:
         """One device's roofs for ``activation_dtype`` under ``engine`` (None: the table's
-        default), with a ``kv_dtype`` cache (8-bit caches have their own decode kernels).
-        Raises ValueError naming the field for a bad table or engine."""
+        default). Raises ValueError naming the field for a bad table or engine."""
         dtype = hardware.compute_dtype_for(activation_dtype)
         try:
             table = _parsed(hardware.efficiency_table)
@@ -100,7 +98,7 @@ class Roofs:
             compute_efficiency=hardware.compute_efficiency,
             bandwidth_efficiency=hardware.bandwidth_efficiency,
             in_network_reduction=hardware.in_network_reduction,
-            model=_with_kv(model, kv_dtype) if model is not None else flat,
+            model=model if model is not None else flat,
             all_reduce=reduce or flat_collective(hardware.bandwidth_efficiency),
             collective=nccl or flat_collective(hardware.bandwidth_efficiency),
             engine=profile,
@@ -217,14 +215,20 @@ class Roofs:
         return self._kernel_s(self.model.matmul, op, self._matmul_peak(op), memory_scale)
 
     def _attention_s(self, op: OpCost) -> Number:
-        """The decode kernel for one query per sequence, the prefill kernel otherwise."""
-        queries = op.shape[0] if op.shape else 1
+        """The decode kernel for one query per sequence (the 8-bit-cache one over a cache
+        of at most one byte per element), the prefill kernel otherwise."""
+        shape = op.shape
+        queries = shape[0] if shape else 1
+        kv_element = shape[5] if len(shape) > 5 else 2.0
         peak, m = self.peak_flops_per_s, self.model
-        if xp.is_scalar(queries):
-            return self._kernel_s(
-                m.decode_attention if queries <= 1 else m.prefill_attention, op, peak
-            )
+        kv8 = m.decode_attention_kv8
+        if xp.is_scalar(queries, kv_element):
+            if queries > 1:
+                return self._kernel_s(m.prefill_attention, op, peak)
+            return self._kernel_s(kv8 if kv_element <= 1 else m.decode_attention, op, peak)
         decode = self._kernel_s(m.decode_attention, op, peak)
+        if kv8 is not m.decode_attention:
+            decode = xp.where(kv_element <= 1, self._kernel_s(kv8, op, peak), decode)
         return xp.where(queries <= 1, decode, self._kernel_s(m.prefill_attention, op, peak))
 
     # ---- collectives -----------------------------------------------------------------
@@ -267,17 +271,6 @@ def _nonzero(x: Number) -> bool:
 
 def _positive(x: Number) -> Any:
     return x > 0 if not xp.is_scalar(x) else bool(x > 0)
-
-
-def _with_kv(model: DtypeModel, kv_dtype: str | None) -> DtypeModel:
-    """The model whose decode attention reads a ``kv_dtype`` cache."""
-    if (
-        kv_dtype is None
-        or bytes_per_element(kv_dtype) > 1
-        or model.decode_attention_kv8 is model.decode_attention
-    ):
-        return model
-    return replace(model, decode_attention=model.decode_attention_kv8)
 
 
 def _eight_bit(dtype: str) -> bool:

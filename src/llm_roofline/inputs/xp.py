@@ -93,6 +93,20 @@ def values(x: Number, count: int) -> list[float]:
     return [float(v) for v in _np().broadcast_to(x, (count,))]
 
 
+def size(x: Number) -> int:
+    """Elements of an array; 1 for a number."""
+    return 1 if type(x) in _SCALARS else int(_np().size(x))
+
+
+def broadcast(x: Number, count: int) -> Any:
+    """A numpy array of ``count`` elements: an array's (broadcast) or a number repeated."""
+    return _np().broadcast_to(x, (count,))
+
+
+def concatenate(parts: Sequence[Any]) -> Any:
+    return _np().concatenate(parts)
+
+
 def array(items: list[int]) -> Number:
     """A numpy integer array of ``items`` (one configuration each)."""
     return _np().asarray(items, dtype=_np().int64)

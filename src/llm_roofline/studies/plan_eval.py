@@ -28,7 +28,7 @@ from ..engine import roofline
 from ..engine.analyze import roofs_for
 from ..engine.memory import serving_memory_bytes
 from ..engine.ops import decode_pass, prefill_pass
-from ..engine.pipeline import pass_times
+from ..engine.pipeline import pass_times_of
 from ..engine.sharding import stage_kv_cache_bytes
 from ..engine.timing import Roofs
 from ..inputs import checks, dtypes, xp
@@ -80,38 +80,6 @@ class Evaluated:
         return self.layout.replica_devices
 
 
-def _price_formats(
-    m: Model,
-    hw: Hardware,
-    layout: Layout,
-    w: Workload,
-    workloads: Sequence[Workload],
-    batch: np.ndarray,
-    chunk_size: int | None,
-    roofs: Roofs,
-) -> dict[str, Any]:
-    """_price_class over the KV formats: one array evaluation for all of them on a device
-    priced with flat efficiencies, else one per format (the expected-time model gives an
-    8-bit cache decode kernels of its own)."""
-    kv_dtypes = [x.kv_dtype for x in workloads]
-    if roofs.calibration is None:
-        return _price_class(m, hw, layout, w, kv_dtypes, batch, chunk_size, roofs)
-    per_format = [roofs_for(hw, replace(w, kv_dtype=k)) for k in kv_dtypes]
-    parts = [
-        _price_class(m, hw, layout, replace(w, kv_dtype=k), [k], batch, chunk_size, r)
-        for k, r in zip(kv_dtypes, per_format, strict=True)
-    ]
-    joined: dict[str, Any] = {
-        key: np.concatenate([np.atleast_1d(p[key]) for p in parts]) for key in ("prefill", "kv")
-    }
-    joined |= {key: np.vstack([p[key] for p in parts]) for key in ("decode", "memory")}
-    joined["bounds"] = (
-        parts[0]["bounds"][0],
-        np.concatenate([np.atleast_1d(p["bounds"][1]) for p in parts]),
-    )
-    return joined
-
-
 def _price_class(
     m: Model,
     hw: Hardware,
@@ -128,7 +96,15 @@ def _price_class(
     nk, nb = len(kvs), len(batch)
     grid, kv_grid = np.tile(batch.astype(float), nk), np.repeat(kvs, nb)
     peak, bandwidth = roofs.peak_flops_per_s, roofs.bandwidth_bytes_per_s
-    first = pass_times(m, layout, replace(prefill_pass(w, batch=np.ones(nk)), kv_bytes=kvs), roofs)
+    first, steps = pass_times_of(  # one prompt's prefill and the decode steps, one array
+        m,
+        layout,
+        [
+            replace(prefill_pass(w, batch=np.ones(nk)), kv_bytes=kvs),
+            replace(decode_pass(w, batch=grid), kv_bytes=kv_grid),
+        ],
+        roofs,
+    )
     if chunk_size is None:
         prefill = np.asarray(first.fill_drain_s)
     else:
@@ -137,7 +113,6 @@ def _price_class(
         ]
         prefill = np.asarray([ch.expected_time_s for ch in chunked])
     prefill = prefill + roofs.request_overhead_s  # TTFT, as analyze() counts it
-    steps = pass_times(m, layout, replace(decode_pass(w, batch=grid), kv_bytes=kv_grid), roofs)
     memory = serving_memory_bytes(m, w, layout, grid, chunk_size, kv_bytes=kv_grid)
     kv = xp.largest(
         stage_kv_cache_bytes(m, layout, s, 1, w.prompt_len, kvs) for s in range(layout.pipeline)
@@ -181,7 +156,8 @@ def evaluate(
             context_len=c.decode_context,
             output_len=c.output_len,
         )
-        priced = _price_formats(m, hw, layout, w, workloads, batch, chunk_size, roofs)
+        kv_dtypes = [x.kv_dtype for x in workloads]
+        priced = _price_class(m, hw, layout, w, kv_dtypes, batch, chunk_size, roofs)
         if prefill_pool:
             pool = serving_memory_bytes(
                 m, replace(w, output_len=0), layout, np.ones(nk), chunk_size, kv_bytes=kvs
