@@ -119,6 +119,10 @@ def test_arrays_give_the_numbers_element_wise() -> None:
     assert np.allclose(
         g.at(np.array(xs), np.array(ys)), [g.at(x, y) for x, y in zip(xs, ys, strict=True)]
     )
+    # One axis a number (a matmul's weights): the same values along the other axis.
+    assert np.allclose(g.at(np.array(xs), 100.0), [g.at(x, 100.0) for x in xs])
+    assert np.allclose(g.at(10.0, np.array(ys)), [g.at(10.0, y) for y in ys])
+    assert g.at(np.array([10.0]), 100.0)[0] == pytest.approx((0.2 + 0.7) / 2)  # the centre
 
 
 # ---- version 1 tables ----------------------------------------------------------------------

@@ -170,6 +170,10 @@ class Curve2(Curve):
             a = r0[j] + u * (r0[j1] - r0[j])
             b = r1[j] + u * (r1[j1] - r1[j])
             return a + t * (b - a)
+        if type(y) in _SCALARS:  # one y for every x (a matmul's weights): its row, then 1-D
+            return _interp_array(lx, self._row_at(y), x)
+        if type(x) in _SCALARS:
+            return _interp_array(ly, self._column_at(x), y)
         np = _numpy()
         x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         # The same bilinear rule as for numbers: each element's cell (i, j) and fractions
@@ -180,6 +184,20 @@ class Curve2(Curve):
         a = grid[i, j] + u * (grid[i, j1] - grid[i, j])
         b = grid[i1, j] + u * (grid[i1, j1] - grid[i1, j])
         return a + t * (b - a)
+
+    def _row_at(self, y: float) -> list[float]:
+        """The values along x at one y: each row interpolated as ``at`` would."""
+        ly = self._ly
+        j, u = _where(ly, y) if len(ly) > 1 else (0, 0.0)
+        j1 = min(j + 1, len(ly) - 1)
+        return [r[j] + u * (r[j1] - r[j]) for r in self.values]
+
+    def _column_at(self, x: float) -> list[float]:
+        """The values along y at one x."""
+        lx, rows = self._lx, self.values
+        i, t = _where(lx, x) if len(lx) > 1 else (0, 0.0)
+        r0, r1 = rows[i], rows[min(i + 1, len(lx) - 1)]
+        return [a + t * (b - a) for a, b in zip(r0, r1, strict=True)]
 
     def _make_grid(self, np: Any) -> Any:
         object.__setattr__(self, "_grid", np.asarray(self.values, dtype=float))

@@ -27,7 +27,7 @@ from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
 from ..inputs.xp import Number
-from .ops import OpCost, Pass, decode_pass
+from .ops import OpCost, Pass, decode_pass, stack_passes
 from .report import Memory
 from .sharding import micro_batch_split, stage_key, stage_kv_cache_bytes, stage_operators
 
@@ -114,6 +114,9 @@ def serving_memory_bytes(
     if kv_bytes is not None:
         steps = [replace(p, kv_bytes=kv) for p in steps]
     tokens = w.prompt_len + w.output_len
+    # Arrays: both steps in one evaluation (not MLA's absorbed form: its two forms differ).
+    stack = not all(p.is_scalar for p in steps) and (m.mla is None or w.mla_decode != "absorbed")
+    together, parts = stack_passes(steps) if stack else (None, [])
     worst: Number = 0.0
     seen = set()  # stages with identical operators hold identical memory
     for s in range(layout.pipeline):
@@ -121,10 +124,17 @@ def serving_memory_bytes(
         if key in seen:
             continue
         seen.add(key)
-        first = [stage_operators(m, layout, p, s) for p in steps]
+        if together is not None:
+            ops = stage_operators(m, layout, together, s)
+            live, weights = live_bytes(ops), weight_bytes(ops)
+            activations = xp.largest(xp.part(live, sl, len(parts)) for sl in parts)
+            weights = xp.part(weights, parts[0], len(parts))
+        else:
+            first = [stage_operators(m, layout, p, s) for p in steps]
+            activations = xp.largest(live_bytes(ops) for ops in first)
+            weights = weight_bytes(first[0])
         cache = stage_kv_cache_bytes(m, layout, s, batch, tokens, kv)
-        activations = xp.largest(live_bytes(ops) for ops in first)
-        worst = xp.maximum(worst, stage_total_bytes(weight_bytes(first[0]), cache, activations))
+        worst = xp.maximum(worst, stage_total_bytes(weights, cache, activations))
     return worst
 
 

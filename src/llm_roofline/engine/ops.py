@@ -154,12 +154,14 @@ def stack_passes(passes: Sequence[Pass]) -> tuple[Pass, list[slice]]:
     sizes = [pass_size(q) for q in passes]
     bounds = list(itertools.accumulate(sizes, initial=0))
     slices = [slice(a, b) for a, b in itertools.pairwise(bounds)]
-    columns = {
-        f: xp.concatenate(
-            [xp.broadcast(getattr(q, f), n) for q, n in zip(passes, sizes, strict=True)]
+    columns = {}
+    for f in PASS_NUMBERS:
+        values = [getattr(q, f) for q in passes]
+        if xp.is_scalar(*values) and len(set(values)) == 1:
+            continue  # one number for all stays a number (curves read it once)
+        columns[f] = xp.concatenate(
+            [xp.broadcast(v, n) for v, n in zip(values, sizes, strict=True)]
         )
-        for f in PASS_NUMBERS
-    }
     return replace(passes[0], **columns), slices
 
 

@@ -124,9 +124,9 @@ class PassTimes(NamedTuple):
     def part(self, sl: slice, parts: int) -> PassTimes:
         """The elements ``sl`` of every term (pass_times_of's split of a stacked pass)."""
         return PassTimes(
-            *(_part(getattr(self, f), sl, parts) for f in self._fields[:8]),
-            stage_weight_bytes=tuple(_part(v, sl, parts) for v in self.stage_weight_bytes),
-            stage_live_bytes=tuple(_part(v, sl, parts) for v in self.stage_live_bytes),
+            *(xp.part(getattr(self, f), sl, parts) for f in self._fields[:8]),
+            stage_weight_bytes=tuple(xp.part(v, sl, parts) for v in self.stage_weight_bytes),
+            stage_live_bytes=tuple(xp.part(v, sl, parts) for v in self.stage_live_bytes),
         )
 
 
@@ -161,7 +161,7 @@ def pass_times(
             priced[key] = (*phase_times(ops, roofs), *phase_totals(ops), *_memory_terms(ops))
         stages.append(priced[key])
     per_size = [  # [size][stage] -> that size's part of each term
-        [tuple(_part(v, sl, len(parts)) for v in stage) for stage in stages] for sl in parts
+        [tuple(xp.part(v, sl, len(parts)) for v in stage) for stage in stages] for sl in parts
     ]
     # The first (largest) micro-batch: the split's first part where it occurs.
     first = per_size[0] if len(sizes) == 1 else [
@@ -189,11 +189,6 @@ def pass_times(
         stage_weight_bytes=tuple(stage[4] for stage in first),
         stage_live_bytes=tuple(stage[5] for stage in first),
     )
-
-
-def _part(value: Number, part: slice, parts: int) -> Number:
-    """A stacked pass's slice of one term (a term the same for all, e.g. weights, as is)."""
-    return value if parts == 1 or xp.size(value) == 1 else value[part]
 
 
 def pass_times_of(

@@ -103,6 +103,12 @@ def broadcast(x: Number, count: int) -> Any:
     return _np().broadcast_to(x, (count,))
 
 
+def part(value: Number, sl: slice, parts: int) -> Number:
+    """The elements ``sl`` of a term of stacked configurations (``parts`` of them); a
+    term that is one value for all of them (a number, a 1-element array) as it is."""
+    return value if parts == 1 or size(value) == 1 else value[sl]
+
+
 def concatenate(parts: Sequence[Any]) -> Any:
     return _np().concatenate(parts)
 

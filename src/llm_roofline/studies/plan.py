@@ -265,14 +265,13 @@ def assemble(
     if not len(meets) and disagg_best is None:
         raise PlanInfeasible(diagnose(table, limits, classes))
     ranked: list[int] = []
-    if len(meets):
+    if len(meets):  # the best row of each (evaluation, device total), best first
         order = meets[np.argsort(-c["value"][meets], kind="stable")]
-        seen = set()
-        for r in order:
-            group = (int(c["eval"][r]), int(c["devices"][r]))
-            if group not in seen:
-                seen.add(group)
-                ranked.append(int(r))
+        group = c["eval"][order].astype(np.int64) * (int(c["devices"].max()) + 1) + c["devices"][
+            order
+        ].astype(np.int64)
+        _groups, first = np.unique(group, return_index=True)
+        ranked = [int(r) for r in order[np.sort(first)]]
     fits = np.flatnonzero(c["fits"])
     frontier = (
         pareto_rows(c["tokens_per_s_per_device"], c["tokens_per_s_per_user"], fits)

@@ -145,12 +145,9 @@ class PlanResult:
 def pareto_rows(per_device: np.ndarray, per_user: np.ndarray, rows: np.ndarray) -> list[int]:
     """Rows no other row beats on both tokens/s per device and per user, by per-user rate."""
     order = rows[np.lexsort((-per_device[rows], -per_user[rows]))]
-    frontier, best = [], -np.inf
-    for r in order:
-        if per_device[r] > best:
-            frontier.append(int(r))
-            best = per_device[r]
-    return frontier
+    values = per_device[order]  # a row is on the frontier if it beats every row before it
+    before = np.concatenate(([-np.inf], np.maximum.accumulate(values)[:-1]))
+    return [int(r) for r in order[values > before]]
 
 
 def over(value: float, limit: float) -> str:
