@@ -238,3 +238,20 @@ def test_request_mix_takes_the_worst_ttft() -> None:
         "llama-3.1-8b", "h100-sxm", [1], prompt_len=4096, output_len=128, batch_sizes=[1, 4]
     )
     assert math.isclose(result.best.ttft_s, alone.best.ttft_s, rel_tol=REL)
+
+
+def test_memory_of_every_candidate_is_serving_memory() -> None:
+    """plan reads the live bytes of the passes it priced; each candidate's memory is still
+    engine/memory.serving_memory_bytes of its layout, batch and KV format."""
+    m, hw = get_model("llama-3.1-8b"), get_hardware("h100-sxm")
+    result = plan(
+        m, hw, [4], prompt_len=512, output_len=64, batch_sizes=[1, 8, 64],
+        kv_dtypes=("bf16", "fp8"), top=12,
+    )  # fmt: skip
+    assert any(d.layout["pipeline"] > 1 for d in result.candidates)
+    for d in result.candidates:
+        t, p = d.layout["tensor"], d.layout["pipeline"]
+        w = Workload(prompt_len=512, context_len=512 + 31, output_len=64, kv_dtype=d.kv_dtype)
+        layout = Layout(tensor=t, pipeline=p, micro_batches=p)
+        expected = serving_memory_bytes(m, w, layout, d.batch_size)
+        assert math.isclose(d.memory_bytes_per_device, expected, rel_tol=1e-12)

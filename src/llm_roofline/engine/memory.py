@@ -113,11 +113,11 @@ def serving_memory_bytes(
     steps = [first_micro_batch(p, layout) for p in _scheduled_steps(w, batch, chunk_size)]
     if kv_bytes is not None:
         steps = [replace(p, kv_bytes=kv) for p in steps]
-    tokens = w.prompt_len + w.output_len
     # Arrays: both steps in one evaluation (not MLA's absorbed form: its two forms differ).
     stack = not all(p.is_scalar for p in steps) and (m.mla is None or w.mla_decode != "absorbed")
     together, parts = stack_passes(steps) if stack else (None, [])
-    worst: Number = 0.0
+    stage_weights: dict[int, Number] = {}
+    stage_live: dict[int, Number] = {}
     seen = set()  # stages with identical operators hold identical memory
     for s in range(layout.pipeline):
         key = stage_key(m, layout, s)
@@ -133,8 +133,28 @@ def serving_memory_bytes(
             first = [stage_operators(m, layout, p, s) for p in steps]
             activations = xp.largest(live_bytes(ops) for ops in first)
             weights = weight_bytes(first[0])
-        cache = stage_kv_cache_bytes(m, layout, s, batch, tokens, kv)
-        worst = xp.maximum(worst, stage_total_bytes(weights, cache, activations))
+        stage_weights[s], stage_live[s] = weights, activations
+    return serving_total_bytes(m, w, layout, batch, kv, stage_weights, stage_live)
+
+
+def serving_total_bytes(
+    m: Model,
+    w: Workload,
+    layout: Layout,
+    batch: Number,
+    kv_bytes: Number,
+    stage_weights: dict[int, Number],
+    stage_live: dict[int, Number],
+) -> Number:
+    """The fullest of the stages given: its weights + the KV cache of ``batch`` sequences
+    of prompt + output tokens + the live bytes of its scheduled steps (the largest of one
+    prefill step and the decode step; ``serving_memory_bytes`` finds them, ``plan`` takes
+    them from the passes it already priced)."""
+    tokens = w.prompt_len + w.output_len
+    worst: Number = 0.0
+    for s, weights in stage_weights.items():
+        cache = stage_kv_cache_bytes(m, layout, s, batch, tokens, kv_bytes)
+        worst = xp.maximum(worst, stage_total_bytes(weights, cache, stage_live[s]))
     return worst
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..engine import roofline
 from ..engine.analyze import roofs_for
-from ..engine.memory import serving_memory_bytes
+from ..engine.memory import serving_memory_bytes, serving_total_bytes
 from ..engine.ops import decode_pass, prefill_pass
 from ..engine.pipeline import pass_times_of
 from ..engine.sharding import stage_kv_cache_bytes
@@ -113,7 +113,17 @@ def _price_class(
         ]
         prefill = np.asarray([ch.expected_time_s for ch in chunked])
     prefill = prefill + roofs.request_overhead_s  # TTFT, as analyze() counts it
-    memory = serving_memory_bytes(m, w, layout, grid, chunk_size, kv_bytes=kv_grid)
+    if chunk_size is None:  # the steps memory schedules are the passes just priced
+        live = {
+            s: np.maximum(np.repeat(np.broadcast_to(pre, (nk,)), nb), dec)
+            for s, (pre, dec) in enumerate(
+                zip(first.stage_live_bytes, steps.stage_live_bytes, strict=True)
+            )
+        }
+        weights = dict(enumerate(steps.stage_weight_bytes))
+        memory = serving_total_bytes(m, w, layout, grid, kv_grid, weights, live)
+    else:
+        memory = serving_memory_bytes(m, w, layout, grid, chunk_size, kv_bytes=kv_grid)
     kv = xp.largest(
         stage_kv_cache_bytes(m, layout, s, 1, w.prompt_len, kvs) for s in range(layout.pipeline)
     )
