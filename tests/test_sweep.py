@@ -256,3 +256,35 @@ def test_a_device_with_a_measured_table_sweeps_like_analyze() -> None:
         report = analyze(get_model("qwen2.5-0.5b"), hw, w)
         assert close(row["ttft_s"], report.metrics.ttft_s)
         assert close(row["tpot_s"], report.metrics.tpot_s)
+
+
+@pytest.mark.parametrize("context", [None, [0, 100, 2048, 5000, 7]])
+def test_any_chunking_gives_the_same_rows(
+    monkeypatch: pytest.MonkeyPatch, context: list[int] | None
+) -> None:
+    """Held whole (columns spread by broadcasting), streamed in chunks of 37 rows (chunks
+    that split a batch's rows) and with key grids too large to cache (evaluated per chunk,
+    gathered): the same columns, element for element."""
+    from llm_roofline.studies import sweep_eval
+    from llm_roofline.studies.sweep import SweepRun
+
+    axes = {
+        "batch_size": range(1, 13),
+        "prompt_len": [5, 700, 3000],
+        "context_len": context,
+        "output_len": [0, 3, 64, 1000],
+    }
+    held = sweep("mixtral-8x7b", "h100-sxm", **axes).columns
+
+    def streamed() -> dict[str, np.ndarray]:
+        parts = list(SweepRun("mixtral-8x7b", "h100-sxm", row_chunk=37, **axes))
+        assert max(len(p["valid"]) for p in parts) == 37
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+    small = streamed()
+    monkeypatch.setattr(sweep_eval, "GRID_CACHE", 4)
+    uncached = streamed()
+    assert len(held["valid"]) == 12 * 3 * (5 if context else 1) * 4
+    for name, column in held.items():
+        assert np.array_equal(column, small[name]), name
+        assert np.array_equal(column, uncached[name]), name

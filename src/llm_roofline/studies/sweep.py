@@ -15,7 +15,7 @@ compute dtype or an interconnect) or do not fit are not errors: ``valid`` is Fal
 (a batch of 0, an unknown dtype) are errors naming the axis and the value.
 
 Memory stays bounded: ``sweep_chunks`` yields the columns ROW_CHUNK rows at a time (what
-the CLI streams to CSV); ``sweep`` concatenates them.
+the CLI streams to CSV); ``sweep`` holds them all, evaluated HELD_CHUNK rows at a time.
 """
 
 from __future__ import annotations
@@ -118,8 +118,10 @@ class SweepRun:
         *,
         price_per_device_hour: float | None = None,
         critical: bool = True,
+        row_chunk: int = ROW_CHUNK,
         **axes: Any,
     ) -> None:
+        self.row_chunk = row_chunk  # rows per yielded chunk
         base = Workload() if workload is None else workload
         unknown = sorted(set(axes) - set(AXES))
         if unknown:
@@ -171,8 +173,8 @@ class SweepRun:
                     group, rows["batch_size"], rows["prompt_len"], context, rows["output_len"]
                 )
                 evaluator_key = key
-            for start in range(0, self.group_rows, ROW_CHUNK):
-                stop = min(self.group_rows, start + ROW_CHUNK)
+            for start in range(0, self.group_rows, self.row_chunk):
+                stop = min(self.group_rows, start + self.row_chunk)
                 if error is None:
                     assert evaluator is not None
                     yield self._valid_rows(evaluator, values, start, stop)
@@ -308,6 +310,12 @@ def cost_per_million_tokens(price_per_device_hour: float, devices: Any, tokens_p
     return price_per_device_hour * devices / 3600 / tokens_per_s * 1e6
 
 
+# Rows per chunk of a sweep held whole: its columns are kept anyway, so larger chunks (no
+# joining of many small ones) cost only their temporaries, about the columns' own size.
+# A 2^20-row grid ran in 0.29 s first run against 0.69 s in 2^16-row chunks (here).
+HELD_CHUNK = 1 << 20
+
+
 def sweep_chunks(
     model: Any, hardware: Any, workload: Workload | None = None, **axes: Any
 ) -> SweepRun:
@@ -335,6 +343,7 @@ def sweep(
         workload,
         price_per_device_hour=price_per_device_hour,
         critical=critical,
+        row_chunk=HELD_CHUNK,
         **axes,
     )
     parts = []

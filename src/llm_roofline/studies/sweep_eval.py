@@ -283,57 +283,106 @@ class GroupEvaluator:
 
     def rows(self, start: int, stop: int, *, chunk_size: int | None, critical: bool) -> Arrays:
         """Columns of rows start..stop-1 (row-major over batch, prompt, context, output)."""
-        ib, ip, ic, io = np.unravel_index(np.arange(start, stop), self.shape)
-        n_ctx = len(self.context)
-        ctx = ic if self.own_context else ip
-        key_p, key_d = ib * len(self.prompt) + ip, ib * n_ctx + ctx
-        p_range = (int(key_p[0]), int(key_p[-1]) + 1)  # rows run in key order: contiguous
-        pre, p0 = self._grid("prefill", *p_range, self.prompt, self._prefill)
-        d_range = (int(key_d.min()), int(key_d.max()) + 1)
-        dec, d0 = self._grid("decode", *d_range, self.context, self._decode)
-        kp, kd = key_p - p0, key_d - d0
+        grid = _Rows(self.shape, start, stop)
+        ctx_axis = 2 if self.own_context else 1  # decode's second key axis
+        pre, p0 = self._grid("prefill", *grid.key_range(1), self.prompt, self._prefill)
+        dec, d0 = self._grid("decode", *grid.key_range(ctx_axis), self.context, self._decode)
+        p_axes, d_axes = (0, 1), (0, ctx_axis)
+
+        def prefill(col: np.ndarray) -> np.ndarray:
+            return grid.expand(col, p_axes, p0)
+
+        def decode(col: np.ndarray) -> np.ndarray:
+            return grid.expand(col, d_axes, d0)
+
         out: Arrays = {}
-        for phase, res, k in (("prefill", pre, kp), ("decode", dec, kd)):
-            out[f"{phase}_flops"] = res["flops"][k]
-            out[f"{phase}_bytes"] = res["bytes"][k]
-            out[f"{phase}_bound"] = BOUNDS[res["bound"][k]]
-            out[f"{phase}_time_s"] = res["time_s"][k]
-            out[f"{phase}_expected_time_s"] = res["expected_time_s"][k]
+        for phase, res, spread in (("prefill", pre, prefill), ("decode", dec, decode)):
+            out[f"{phase}_flops"] = spread(res["flops"])
+            out[f"{phase}_bytes"] = spread(res["bytes"])
+            out[f"{phase}_bound"] = spread(BOUNDS[res["bound"]])
+            out[f"{phase}_time_s"] = spread(res["time_s"])
+            out[f"{phase}_expected_time_s"] = spread(res["expected_time_s"])
         if chunk_size is None:
-            prefill_s = pre["fill_drain_s"][kp]
+            prefill_s = prefill(pre["fill_drain_s"])
         else:
             name, evaluate = f"chunk {chunk_size}", self._chunked(chunk_size)
-            chunked, c0 = self._grid(name, *p_range, self.prompt, evaluate)
-            prefill_s = chunked["ttft"][key_p - c0]
+            k_range = grid.key_range(1)
+            chunked, c0 = self._grid(name, *k_range, self.prompt, evaluate)
+            prefill_s = grid.expand(chunked["ttft"], p_axes, c0)
         out["ttft_s"] = prefill_s + self.roofs.request_overhead_s  # as analyze's TTFT
-        out["tpot_s"] = dec["steady_s"][kd]
-        batch = self.batch[ib]
-        out["memory_bytes_per_device"] = self._memory(
-            batch, self.prompt[ip] + self.output[io], pre, kp, dec, kd
-        )
+        out["tpot_s"] = decode(dec["steady_s"])
+        batch, prompt = grid.expand(self.batch, (0,)), grid.expand(self.prompt, (1,))
+        output = grid.expand(self.output, (3,))
+        lives = [
+            (prefill(pre[f"live_{s}"]), decode(dec[f"live_{s}"])) for s in range(len(self.weights))
+        ]
+        out["memory_bytes_per_device"] = self._memory(batch, prompt + output, lives)
         if critical:
-            out["critical_batch_size"] = self.critical_batch_sizes()[ctx]
-        out["batch_size"], out["prompt_len"] = batch, self.prompt[ip]
-        out["context_len"], out["output_len"] = self.context[ctx], self.output[io]
+            out["critical_batch_size"] = grid.expand(self.critical_batch_sizes(), (ctx_axis,))
+        out["batch_size"], out["prompt_len"] = batch, prompt
+        out["context_len"], out["output_len"] = grid.expand(self.context, (ctx_axis,)), output
         return out
 
     def _memory(
-        self,
-        batch: np.ndarray,
-        tokens: np.ndarray,
-        pre: Arrays,
-        kp: np.ndarray,
-        dec: Arrays,
-        kd: np.ndarray,
+        self, batch: np.ndarray, tokens: np.ndarray, lives: list[tuple[np.ndarray, np.ndarray]]
     ) -> np.ndarray:
         """engine/memory.device_memory, row-wise: the fullest stage's weights + KV + live."""
         g = self.group
         kv_bytes = g.workload.kv_bytes_per_element
         worst = None
-        for s, weights in enumerate(self.weights):
+        for s, (weights, (pre_live, dec_live)) in enumerate(zip(self.weights, lives, strict=True)):
             kv = stage_kv_cache_bytes(g.model, g.layout, s, batch, tokens, kv_bytes)
-            live = np.maximum(pre[f"live_{s}"][kp], dec[f"live_{s}"][kd])
-            total = stage_total_bytes(weights, kv, live)
+            total = stage_total_bytes(weights, kv, np.maximum(pre_live, dec_live))
             worst = total if worst is None else np.maximum(worst, total)
         assert worst is not None
         return np.asarray(worst, dtype=float)
+
+
+class _Rows:
+    """Rows start..stop-1 of a row-major grid of ``shape``, and the columns of values that
+    depend on some of its axes only, spread over those rows."""
+
+    def __init__(self, shape: tuple[int, ...], start: int, stop: int) -> None:
+        self.shape, self.start, self.stop = shape, start, stop
+        self._index: tuple[np.ndarray, ...] | None = None
+
+    def index(self) -> tuple[np.ndarray, ...]:
+        """Each row's index along every axis (made once, when a column needs gathering)."""
+        if self._index is None:
+            self._index = np.unravel_index(np.arange(self.start, self.stop), self.shape)
+        return self._index
+
+    def key_range(self, second_axis: int) -> tuple[int, int]:
+        """First and last + 1 (batch, ``second_axis``) key the rows use, keys row-major:
+        exact for the prompt axis (its keys rise with the row), all of the rows' batches'
+        keys for the context axis."""
+        n1, n2, n3 = self.shape[1:]
+        if second_axis == 1:
+            return self.start // (n2 * n3), (self.stop - 1) // (n2 * n3) + 1
+        inner = n1 * n2 * n3
+        return self.start // inner * n2, ((self.stop - 1) // inner + 1) * n2
+
+    def _keys(self, axes: tuple[int, ...], sizes: tuple[int, ...]) -> np.ndarray:
+        index = self.index()
+        keys = index[axes[0]]
+        for axis, size in zip(axes[1:], sizes[1:], strict=True):
+            keys = keys * size + index[axis]
+        return keys
+
+    def expand(self, values: np.ndarray, axes: tuple[int, ...], offset: int = 0) -> np.ndarray:
+        """``values`` indexed row-major by ``axes`` (from key ``offset``) at every row.
+
+        A whole grid of values is broadcast over the other axes (a copy of at most the
+        rows' outer blocks); part of one (keys from ``offset``) is gathered row by row."""
+        shape = self.shape
+        inner = int(np.prod(shape[1:]))
+        b0, b1 = self.start // inner, (self.stop - 1) // inner + 1
+        whole = offset == 0 and len(values) == int(np.prod([shape[a] for a in axes]))
+        if whole and (b1 - b0) * inner <= 2 * (self.stop - self.start) + inner:
+            view = values.reshape([shape[a] if a in axes else 1 for a in range(len(shape))])
+            if 0 in axes:
+                view = view[b0:b1]
+            block = np.broadcast_to(view, (b1 - b0, *shape[1:])).reshape(-1)
+            return block[self.start - b0 * inner : self.stop - b0 * inner]
+        keys = self._keys(axes, tuple(shape[a] for a in axes))
+        return values[keys - offset]
