@@ -255,3 +255,50 @@ def test_memory_of_every_candidate_is_serving_memory() -> None:
         layout = Layout(tensor=t, pipeline=p, micro_batches=p)
         expected = serving_memory_bytes(m, w, layout, d.batch_size)
         assert math.isclose(d.memory_bytes_per_device, expected, rel_tol=1e-12)
+
+
+def test_a_request_rate_limit() -> None:
+    """--rate R keeps deployments that finish R requests/s: tokens/s over the output
+    length (aggregated), min(x / t_prefill, y·B / ((n − 1)·t_decode)) (disaggregated)."""
+    m, hw = get_model("llama-3.1-8b"), get_hardware("h100-sxm")
+    kwargs = {"prompt_len": 1024, "output_len": 128, "batch_sizes": [1, 4, 16, 64]}
+    free = plan(m, hw, [1, 2, 4], tpot_s=0.02, **kwargs)  # type: ignore[arg-type]
+    assert math.isclose(free.best.requests_per_s, free.best.tokens_per_s / 128, rel_tol=1e-12)
+    # Ask for more than the unconstrained best gives: a deployment on more devices wins.
+    rate = 1.5 * free.best.requests_per_s
+    limited = plan(m, hw, [1, 2, 4], tpot_s=0.02, requests_per_s=rate, **kwargs)  # type: ignore[arg-type]
+    assert limited.best.requests_per_s >= rate and limited.best.devices > free.best.devices
+    assert limited.sla["requests_per_s"] == rate
+    with pytest.raises(PlanInfeasible, match=r"no deployment sustains 1e\+06 requests/s"):
+        plan(m, hw, [1, 2, 4], tpot_s=0.02, requests_per_s=1e6, **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="requests_per_s"):
+        plan(m, hw, [1], requests_per_s=0.0, **kwargs)  # type: ignore[arg-type]
+    both = plan(m, hw, [8], tpot_s=0.02, requests_per_s=rate, mode="disaggregated", **kwargs)  # type: ignore[arg-type]
+    d = both.best
+    assert d.mode == "disaggregated" and d.requests_per_s >= rate
+    assert d.prefill_pool is not None and d.decode_pool is not None
+    x, y = d.prefill_pool["replicas"], d.decode_pool["replicas"]
+    pf = analyze(
+        m, hw, Workload(batch_size=1, prompt_len=1024, output_len=128), _layout(d.prefill_pool)
+    )
+    t_pf = pf.metrics.ttft_s  # one prompt's prefill on a prefill replica
+    t_dec = d.tpot_s
+    by_hand = min(x / t_pf, y * d.batch_size / (127 * t_dec))
+    assert math.isclose(d.requests_per_s, by_hand, rel_tol=1e-9)
+
+
+def _layout(pool: dict[str, object]) -> Layout:
+    lay = pool["layout"]
+    assert isinstance(lay, dict)
+    return Layout(tensor=lay["tensor"], pipeline=lay["pipeline"], micro_batches=lay["pipeline"])
+
+
+def test_cli_rate(capsys: pytest.CaptureFixture[str]) -> None:
+    from llm_roofline.cli import main
+
+    args = ["plan", "--model", "llama-3.1-8b", "--hardware", "h100-sxm", "--devices", "4"]
+    assert main([*args, "--tpot-ms", "20", "--rate", "5"]) == 0
+    assert ">= 5 requests/s" in capsys.readouterr().out
+    assert main([*args, "--rate", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--rate" in err and "0" in err and "Traceback" not in err

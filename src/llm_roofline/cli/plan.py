@@ -43,6 +43,16 @@ def _ms(text: str) -> float:
     return value / 1e3
 
 
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected requests per second, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a request rate > 0 per second, got {text}")
+    return value
+
+
 def _prices(text: str) -> float | dict[str, float]:
     """'2.5' (every device) or 'h100-sxm=2.5,h200=3.5'."""
     from .serve_curve import price
@@ -136,6 +146,12 @@ def _load_args(p: argparse.ArgumentParser) -> None:
     load("--ttft-ms", type=_ms, metavar="MS", help="time to first token limit")
     load("--tpot-ms", type=_ms, metavar="MS", help="time per output token limit")
     load(
+        "--rate",
+        type=_rate,
+        metavar="R",
+        help="requests per second the deployment must sustain (disaggregated pools are sized to it)",
+    )
+    load(
         "--price-per-hour",
         type=_prices,
         metavar="PRICE",
@@ -218,6 +234,7 @@ def run(args: argparse.Namespace) -> int:
         output_len=args.output_len,
         ttft_s=args.ttft_ms,
         tpot_s=args.tpot_ms,
+        requests_per_s=args.rate,
         batch_sizes=args.batch or DEFAULT_BATCH_SIZES,
         weight_dtypes=args.weight_dtype or ["bf16"],
         kv_dtypes=args.kv_dtype or ["bf16"],

@@ -53,6 +53,9 @@ def plan_text(result: PlanResult) -> str:
         )
         or "no latency limits"
     )
+    if sla.get("requests_per_s") is not None:
+        limits += f", >= {sla['requests_per_s']:g} requests/s"
+
     requests = "; ".join(
         f"prompt {r['prompt_len']}, output {r['output_len']}"
         + (f" (weight {r['weight']:g})" if len(result.requests) > 1 else "")
@@ -68,6 +71,7 @@ def plan_text(result: PlanResult) -> str:
         f"best ({best.mode}): {best.label()}",
         f"  TTFT {format_seconds(best.ttft_s)}, TPOT {format_seconds(best.tpot_s)}, "
         f"{best.tokens_per_s_per_device:,.0f} tokens/s per device, {best.tokens_per_s_per_user:,.1f} per user, "
+        f"{best.requests_per_s:,.3g} requests/s, "
         f"{format_bytes(best.memory_bytes_per_device)} per device ({format_bytes(best.memory_headroom_bytes)} free)",
         f"  why: {best.why}",
     ]

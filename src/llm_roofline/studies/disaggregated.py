@@ -122,7 +122,7 @@ def best_disaggregated(
         for n in totals:
             for _pc, pev, ttft, transfer in prefill:
                 for _dc, dev, b, step in decode:
-                    tried, found = _split(n, pev, dev, b, step, mix)
+                    tried, found = _split(n, pev, dev, b, step, mix, limits.requests_per_s)
                     searched += tried
                     if found is None:
                         continue
@@ -140,9 +140,16 @@ def best_disaggregated(
 
 
 def _split(
-    n: int, pev: Evaluated, dev: Evaluated, b: int, t_dec: float, mix: Mix
+    n: int,
+    pev: Evaluated,
+    dev: Evaluated,
+    b: int,
+    t_dec: float,
+    mix: Mix,
+    min_rate: float | None = None,
 ) -> tuple[int, tuple[float, int, int] | None]:
-    """The best (tokens/s per device used, x, y) with x·D_p + y·D_d <= n, and splits tried."""
+    """The best (tokens/s per device used, x, y) with x·D_p + y·D_d <= n that sustains
+    ``min_rate`` requests/s (when given), and the splits tried."""
     xs = np.arange(1, n // pev.devices + 1)
     ys = np.arange(1, n // dev.devices + 1)
     if not len(xs) or not len(ys):
@@ -150,11 +157,13 @@ def _split(
     x, y = np.meshgrid(xs, ys, indexing="ij")
     used = x * pev.devices + y * dev.devices
     ok = used <= n
-    if not ok.any():
-        return int(x.size), None
     rate = disaggregated_rate(
         x, float(mix.prefill_s(pev.prefill_s)), y, int(dev.batch[b]), t_dec, mix.decode_steps
     )
+    if min_rate is not None:
+        ok &= rate >= min_rate
+    if not ok.any():
+        return int(x.size), None
     per_device = np.where(ok, rate * mix.output_len / used, -np.inf)
     i = np.unravel_index(int(np.argmax(per_device)), per_device.shape)
     return int(x.size), (float(per_device[i]), int(x[i]), int(y[i]))
@@ -199,6 +208,7 @@ def _deployment(
         tokens_per_s_per_device=per_device,
         tokens_per_s_per_user=1 / t_dec,
         tokens_per_s=per_device * devices,
+        requests_per_s=per_device * devices / Mix.of(classes).output_len,
         memory_bytes_per_device=memory,
         memory_headroom_bytes=usable - memory,
         prefill_bound=pev.prefill_bound,

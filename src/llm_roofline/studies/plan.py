@@ -122,6 +122,7 @@ def plan(
     output_len: int = 256,
     ttft_s: float | None = None,
     tpot_s: float | None = None,
+    requests_per_s: float | None = None,
     batch_sizes: Sequence[int] = DEFAULT_BATCH_SIZES,
     weight_dtypes: Sequence[str] = ("bf16",),
     kv_dtypes: Sequence[str] = ("bf16",),
@@ -146,7 +147,9 @@ def plan(
     ]
     totals = sorted({devices} if isinstance(devices, int) else set(devices))
     classes = list(requests) if requests else [RequestClass(prompt_len, output_len)]
-    limits = Limits(ttft_s, tpot_s, reserve_fraction)
+    if requests_per_s is not None:
+        checks.positive("requests_per_s", requests_per_s)
+    limits = Limits(ttft_s, tpot_s, reserve_fraction, requests_per_s)
     prices = _prices(price_per_hour, hws)
     objective = "dollar" if prices else "device"
     _check_inputs(totals, batch_sizes, mode, objective, limits)
@@ -224,6 +227,7 @@ def aggregated_table(
             k = len(ev.batch)
             cols = {
                 "eval": np.full(k, i),
+                "requests_per_s": per_device * n / mix.output_len,
                 "devices": np.full(k, n),
                 "batch_index": np.arange(k),
                 "ttft_s": np.full(k, ev.prefill_s.max()),
@@ -244,6 +248,8 @@ def aggregated_table(
         meets &= columns["ttft_s"] <= limits.ttft_s
     if limits.tpot_s is not None:
         meets &= columns["tpot_s"] <= limits.tpot_s
+    if limits.requests_per_s is not None:
+        meets &= columns["requests_per_s"] >= limits.requests_per_s
     columns["meets"] = meets
     return Table(list(evaluated), columns, prices, limits.reserve_fraction)
 
@@ -290,6 +296,7 @@ def assemble(
         sla={
             "ttft_s": limits.ttft_s,
             "tpot_s": limits.tpot_s,
+            "requests_per_s": limits.requests_per_s,
             "reserve_fraction": limits.reserve_fraction,
         },
         requests=[asdict(r) for r in classes],

@@ -21,6 +21,7 @@ class Limits:
     ttft_s: float | None
     tpot_s: float | None
     reserve_fraction: float
+    requests_per_s: float | None = None  # the deployment must sustain this request rate
 
 
 class PlanInfeasible(ValueError):
@@ -42,6 +43,7 @@ class Deployment:
     tokens_per_s_per_device: float
     tokens_per_s_per_user: float
     tokens_per_s: float
+    requests_per_s: float  # tokens/s over the mean output length: requests finished per second
     memory_bytes_per_device: float
     memory_headroom_bytes: float  # usable memory left on the fullest device
     prefill_bound: str
@@ -187,6 +189,17 @@ def diagnose(table: Table, limits: Limits, classes: Sequence[RequestClass]) -> s
         return "no deployment meets the limits: " + "; and ".join(failing).replace(
             "; and TPOT fails first", "; TPOT fails too"
         )
+    latency_ok = c["fits"] & (c["ttft_s"] <= (limits.ttft_s or np.inf))
+    latency_ok &= c["tpot_s"] <= (limits.tpot_s or np.inf)
+    if limits.requests_per_s is not None and latency_ok.any():
+        rows = np.flatnonzero(latency_ok)
+        row = int(rows[int(np.argmax(c["requests_per_s"][rows]))])
+        most = float(c["requests_per_s"][row])
+        return (
+            f"no deployment sustains {limits.requests_per_s:g} requests/s within the other limits: "
+            f"the most is {most:.3g} requests/s ({deployment(table, row).label()}); add devices "
+            f"or relax TTFT/TPOT"
+        )
     ok_ttft = fits[c["ttft_s"][fits] <= (limits.ttft_s or np.inf)]
     row = int(ok_ttft[int(np.argmin(c["tpot_s"][ok_ttft]))])
     low = float(c["tpot_s"][row])
@@ -224,6 +237,7 @@ def deployment(table: Table, row: int, why: str = "") -> Deployment:
         tokens_per_s_per_device=per_device,
         tokens_per_s_per_user=float(c["tokens_per_s_per_user"][row]),
         tokens_per_s=per_device * n,
+        requests_per_s=float(c["requests_per_s"][row]),
         memory_bytes_per_device=float(c["memory_bytes_per_device"][row]),
         memory_headroom_bytes=float(
             (1 - table.reserve) * ev.hardware.memory_bytes - c["memory_bytes_per_device"][row]
