@@ -78,6 +78,27 @@ def _op_lines(
     return lines
 
 
+_AFFINE_FIELDS = ("flops", "weight_bytes", "activation_bytes", "kv_bytes", "comm_bytes")
+
+
+def at_contexts(lo_op: OpCost, hi_op: OpCost, lo: int, hi: int, xs: Number) -> OpCost:
+    """The operator at contexts ``xs`` (an array) of a region from its records at both ends:
+    within a region every field is affine in the context (the premise of this module;
+    tests/test_request.py checks it against the formulas for every preset), so each is
+    the line through its two ends. One array record, with no operator formula evaluated."""
+    if hi == lo:
+        return lo_op
+
+    def line(a: Number, b: Number) -> Number:
+        return a if a == b else a + (b - a) * ((xs - lo) / (hi - lo))
+
+    return lo_op._replace(
+        **{f: line(getattr(lo_op, f), getattr(hi_op, f)) for f in _AFFINE_FIELDS},
+        live_bytes=line(lo_op.live_bytes, hi_op.live_bytes),
+        shape=tuple(line(a, b) for a, b in zip(lo_op.shape, hi_op.shape, strict=True)),
+    )
+
+
 def sum_sampled(xs: Sequence[int], ys: Sequence[Number]) -> Number:
     """Σ over integers x in [xs[0], xs[-1]] of the piecewise-linear interpolant of (xs, ys).
 
@@ -143,8 +164,11 @@ def decode_steps_s(
             expected += steps * (fixed + roofs.step_overhead_s)
             if varying:
                 xs = _sample_contexts(lo, hi)
-                ops_x = stage_operators(m, layout, decode_pass(w, context=xp.array(xs)))
-                step = sum(ops_x[k].instances * roofs.expected_s(ops_x[k]) for k in varying)
+                step = sum(
+                    ops_lo[k].instances
+                    * roofs.expected_s(at_contexts(ops_lo[k], ops_hi[k], lo, hi, xp.array(xs)))
+                    for k in varying
+                )
                 expected += _sampled(xs, xp.values(step, len(xs)))
             continue
         # Sampled: every context of a short region, else SAMPLED_CONTEXTS, evaluated as one

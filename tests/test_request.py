@@ -1,0 +1,47 @@
+"""The request sum's premise: within a region (between window edges) every field of a
+decode step's operators is affine in the context, so the operators at any context are the
+line through the region's two ends (request.at_contexts), for every preset."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from llm_roofline import Layout, Workload
+from llm_roofline.catalog.model_catalog import get_model, list_models
+from llm_roofline.engine.ops import decode_pass
+from llm_roofline.engine.request import at_contexts
+from llm_roofline.engine.sharding import ONE_DEVICE, stage_operators
+
+
+def _regions(windows: set[int]) -> list[tuple[int, int]]:
+    """Context regions that no window edge (W or W + 1) splits."""
+    edges = {e for w in windows for e in (w, w + 1)}
+    candidates = [(1, 60), (300, 3000), (5000, 40000)]
+    candidates += [(max(1, w - 400), w - 1) for w in windows] + [(w + 1, w + 2000) for w in windows]
+    return [(lo, hi) for lo, hi in candidates if not any(lo < e <= hi for e in edges)]
+
+
+@pytest.mark.parametrize("name", [e.alias for e in list_models()])
+def test_operators_are_affine_in_the_context_within_a_region(name: str) -> None:
+    m = get_model(name)
+    windows = {g.window for g in m.layer_groups if g.window is not None}
+    layouts = [ONE_DEVICE]
+    if m.num_key_value_heads % 2 == 0 and m.num_attention_heads % 2 == 0:
+        layouts.append(Layout(tensor=2))
+    for attention in ("flash", "eager"):
+        w = Workload(batch_size=3, prompt_len=64, attention=attention)
+        for layout in layouts:
+            for lo, hi in _regions(windows):
+                xs = np.array([lo, lo + (hi - lo) // 3, hi - 1, hi])
+                a = stage_operators(m, layout, decode_pass(w, context=lo))
+                b = stage_operators(m, layout, decode_pass(w, context=hi))
+                built = stage_operators(m, layout, decode_pass(w, context=xs))
+                for op_a, op_b, op_x in zip(a, b, built, strict=True):
+                    line = at_contexts(op_a, op_b, lo, hi, xs)
+                    for field in ("flops", "weight_bytes", "activation_bytes", "kv_bytes"):
+                        want = np.broadcast_to(getattr(op_x, field), xs.shape)
+                        got = np.broadcast_to(getattr(line, field), xs.shape)
+                        assert np.allclose(got, want, rtol=1e-12, atol=0), (name, op_a.name, field)
+                    for got_s, want_s in zip(line.shape, op_x.shape, strict=True):
+                        assert np.allclose(got_s, want_s, rtol=1e-12, atol=0), (name, op_a.name)
