@@ -288,3 +288,37 @@ def test_any_chunking_gives_the_same_rows(
     for name, column in held.items():
         assert np.array_equal(column, small[name]), name
         assert np.array_equal(column, uncached[name]), name
+
+
+@pytest.mark.parametrize("library", ["pandas", "polars"])
+def test_data_frames_hold_the_columns(library: str) -> None:
+    """to_pandas/to_polars: one column per sweep column, the same values, invalid rows
+    with their reason; a missing library is one ImportError saying what to install."""
+    lib = pytest.importorskip(library)
+    result = sweep("llama-3.1-8b", "h100-sxm", batch_size=[1, 8], prompt_len=[128], tensor=[1, 3])
+    frame = result.to_pandas() if library == "pandas" else result.to_polars()
+    assert isinstance(frame, lib.DataFrame) and frame.shape == (4, len(result.columns))
+    assert list(frame.columns) == list(result.columns)
+    # tensor 3 does not divide Llama-3.1-8B's 32 heads: rows 2 and 3 cannot run
+    assert list(frame["valid"]) == [True, True, False, False]
+    assert "must divide num_attention_heads (32)" in str(list(frame["reason"])[2])
+    for name in ("ttft_s", "tpot_s", "batch_size"):
+        assert np.array_equal(np.asarray(frame[name])[:2], result.columns[name][:2])
+
+
+def test_a_missing_data_frame_library_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib
+
+    real = importlib.import_module
+
+    def without_pandas(name: str, *args: object) -> object:
+        if name == "pandas":
+            raise ImportError("No module named 'pandas'")
+        return real(name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importlib, "import_module", without_pandas)
+    result = sweep("llama-3.1-8b", "h100-sxm", batch_size=[1])
+    with pytest.raises(ImportError, match=r"Sweep.to_pandas needs pandas: pip install pandas"):
+        result.to_pandas()
