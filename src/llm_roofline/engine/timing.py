@@ -42,7 +42,8 @@ from .calibration import (
 from .calibration_v1 import read_table
 from .ops import ATTENTION, COMMUNICATION, ELEMENTWISE, MATMUL, OpCost
 
-_LARGE_TOKENS = 1 << 30  # a matmul without a shape reads its curve at the largest tokens
+_LARGE_TOKENS = 1 << 30
+_PRICED_LIMIT = 4096  # records remembered per Roofs  # a matmul without a shape reads its curve at the largest tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,11 @@ class Roofs:
     # Non-None when the expected time is not one flat fraction per roof (request.py then
     # samples decode steps instead of its closed form).
     calibration: Calibration | None = field(default=None, compare=False)
+    # Expected times of the operator records already priced (one configuration each; an
+    # analysis prices the same record in its phases and again in its request sum).
+    _priced: dict[OpCost, Number] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     @classmethod
     def of(
@@ -148,7 +154,16 @@ class Roofs:
 
     def expected_s(self, op: OpCost) -> float:
         """Expected time of one instance (see the module docstring); arrays as ``ideal_s``."""
-        return self._expected(op)  # type: ignore[no-any-return]  # float, or an array
+        priced = self._priced
+        try:
+            return priced[op]  # type: ignore[no-any-return]  # a float
+        except KeyError:
+            if len(priced) >= _PRICED_LIMIT:
+                priced.clear()
+            t = priced[op] = self._expected(op)
+            return t  # type: ignore[no-any-return]
+        except TypeError:  # an array record (unhashable): priced each time
+            return self._expected(op)  # type: ignore[no-any-return]
 
     def _expected(self, op: OpCost) -> Number:
         kind = op.kind
