@@ -159,6 +159,28 @@ def test_serve_curve_is_serve_curve_format_json(
     )
 
 
+def test_plan_is_plan_format_json(client: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
+    body = {
+        "model": "llama-3.1-8b",
+        "hardware": ["h100-sxm"],
+        "devices": [4],
+        "tpot_s": 0.02,
+        "kv_dtypes": ["bf16", "fp8"],
+        "requests_per_s": 2.0,
+    }
+    status, data = post(client, "/api/plan", body)
+    assert status == 200, data
+    argv = ["plan", "--model", "llama-3.1-8b", "--hardware", "h100-sxm", "--devices", "4"]
+    main([*argv, "--tpot-ms", "20", "--kv-dtype", "bf16,fp8", "--rate", "2", "--format", "json"])
+    cli = json.loads(capsys.readouterr().out)
+    assert {k: v for k, v in data.items() if k != "seconds"} == {
+        k: v for k, v in cli.items() if k != "seconds"
+    }
+    best = data["best"]
+    assert best["tpot_s"] <= 0.02 and best["requests_per_s"] >= 2.0
+    assert best["requests_per_s"] == pytest.approx(best["tokens_per_s"] / 256)  # output 256
+
+
 def test_serve_curve_with_a_draft_model(client: TestClient) -> None:
     body = {"model": "llama-3.1-8b", "hardware": "h100-sxm", "batch_sizes": [1, 4]}
     spec = {"draft_model": "llama-3.2-1b", "spec_k": 4, "spec_alpha": 0.8}
@@ -215,6 +237,7 @@ def test_page_openapi_and_docs_are_served(client: TestClient) -> None:
 # ---- bad input: 4xx JSON naming the field --------------------------------------------
 
 OK = {"model": "llama-3.1-8b", "hardware": "h100-sxm"}
+PLAN = {"model": "llama-3.1-8b", "hardware": ["h100-sxm"], "devices": [2], "batch_sizes": [1, 8]}
 
 
 @pytest.mark.parametrize(
@@ -316,6 +339,18 @@ def test_library_messages_reach_the_client_unchanged(client: TestClient) -> None
         ),
         ("/api/serve-curve", {**OK, "chunk_size": 4}, "chunk_size", "more than 256 chunks"),
         ("/api/serve-curve", {**OK, "spec_k": 4}, "spec_k", "needs draft_model"),
+        ("/api/plan", {**PLAN, "devices": [0]}, "devices", "devices must be >= 1, got 0"),
+        ("/api/plan", {**PLAN, "devices": [128]}, "devices[0]", "less than or equal to 64"),
+        ("/api/plan", {**PLAN, "mode": "sideways"}, "mode", "got 'sideways'"),
+        ("/api/plan", {**PLAN, "kv_dtypes": ["bf17"]}, "kv_dtypes", "got 'bf17'"),
+        ("/api/plan", {**PLAN, "requests_per_s": -1}, "requests_per_s", "> 0, got -1"),
+        (
+            "/api/plan",
+            {**PLAN, "requests": [{"prompt_len": 0, "output_len": 8}]},
+            "requests[0]",
+            "prompt_len must be >= 1, got 0",
+        ),
+        ("/api/plan", {**PLAN, "tpot_s": 1e-5}, "body", "TPOT fails first"),
         (
             "/api/serve-curve",
             {**OK, "draft_model": "llama-3.2-1b"},

@@ -37,6 +37,7 @@ from .schemas import (
     CompareRequest,
     ErrorBody,
     PageRequest,
+    PlanRequest,
     ServeCurveRequest,
     given,
 )
@@ -249,6 +250,14 @@ def _routes(app: FastAPI) -> None:
         ]
         workload, layout = _workload_layout(body)
         return _json(service.compare_columns(models, devices, workload, layout))
+
+    @app.post("/api/plan", summary="plan --format json", responses=ERRORS)
+    def plan_route(body: PlanRequest) -> Response:
+        model = service.model_of(body.model)
+        devices = [service.hardware_of(h, f"hardware[{i}]") for i, h in enumerate(body.hardware)]
+        options = body.model_dump(exclude={"model", "hardware", "devices", "requests"})
+        requests = None if body.requests is None else [r.model_dump() for r in body.requests]
+        return _json(service.plan_of(model, devices, body.devices, requests, options))
 
     @app.post("/api/serve-curve", summary="serve-curve --format json", responses=ERRORS)
     def serve_curve(body: ServeCurveRequest) -> Response:

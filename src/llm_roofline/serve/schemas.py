@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from ..engine.memory import DEFAULT_RESERVE_FRACTION
 from ..inputs.layout import Layout
 from ..inputs.workload import Workload
+from ..studies.plan import DEFAULT_BATCH_SIZES as PLAN_BATCH_SIZES
 from ..studies.serving import DEFAULT_BATCH_SIZES
 
 MAX_BODY_BYTES = 1 << 20  # a request body (an uploaded config.json is a few kB)
@@ -174,6 +175,64 @@ class ServeCurveRequest(_Inputs):
     spec_alpha: Number | None = Field(
         default=None, description="acceptance rate per draft token (with draft_model)"
     )
+
+
+# plan's search grows with device types × formats × chunk sizes × the layouts of each total:
+# bounded so one request stays within seconds.
+MAX_PLAN_DEVICES = 64
+MAX_PLAN_TOTALS = 4
+MAX_PLAN_HARDWARE = 4
+MAX_PLAN_BATCH_SIZES = 512
+MAX_PLAN_FORMATS = 4
+MAX_REQUEST_CLASSES = 32
+Degree = Annotated[StrictInt, Field(le=MAX_PLAN_DEVICES)]
+
+
+class RequestClassFields(BaseModel):
+    """Requests of one shape; ``weight`` is their share of all requests."""
+
+    model_config = STRICT
+    prompt_len: Annotated[StrictInt, Field(le=INT_LIMITS["prompt_len"])]
+    output_len: Annotated[StrictInt, Field(le=INT_LIMITS["output_len"])]
+    weight: Number = 1.0
+
+
+class PlanRequest(BaseModel):
+    """The best deployment under TTFT/TPOT/rate limits: plan --format json (docs/PLAN.md)."""
+
+    model_config = STRICT
+    model: ModelSpec
+    hardware: list[HardwareSpec] = Field(min_length=1, max_length=MAX_PLAN_HARDWARE)
+    devices: list[Degree] = Field(
+        min_length=1, max_length=MAX_PLAN_TOTALS, description="device totals to search"
+    )
+    prompt_len: Annotated[StrictInt, Field(le=INT_LIMITS["prompt_len"])] = 2048
+    output_len: Annotated[StrictInt, Field(le=INT_LIMITS["output_len"])] = 256
+    requests: list[RequestClassFields] | None = Field(
+        default=None, max_length=MAX_REQUEST_CLASSES, description="a mix (instead of the lengths)"
+    )
+    ttft_s: Number | None = Field(default=None, description="time to first token limit")
+    tpot_s: Number | None = Field(default=None, description="time per output token limit")
+    requests_per_s: Number | None = Field(default=None, description="request rate to sustain")
+    batch_sizes: list[Annotated[StrictInt, Field(le=INT_LIMITS["batch_size"])]] = Field(
+        default=list(PLAN_BATCH_SIZES), min_length=1, max_length=MAX_PLAN_BATCH_SIZES
+    )
+    weight_dtypes: list[Text] = Field(default=["bf16"], min_length=1, max_length=MAX_PLAN_FORMATS)
+    kv_dtypes: list[Text] = Field(default=["bf16"], min_length=1, max_length=MAX_PLAN_FORMATS)
+    chunk_sizes: list[Annotated[StrictInt, Field(le=INT_LIMITS["chunk_size"])] | None] = Field(
+        default=[None], min_length=1, max_length=MAX_PLAN_FORMATS
+    )
+    tensor: list[Degree] | None = Field(default=None, max_length=16)
+    pipeline: list[Degree] | None = Field(default=None, max_length=16)
+    expert: list[Degree] | None = Field(default=None, max_length=16)
+    activation_dtype: Text = "bf16"
+    price_per_hour: Number | dict[Name, Number] | None = Field(
+        default=None, description="per device-hour: one price, or one per device id"
+    )
+    mode: Text = Field(default="aggregated", description="aggregated, disaggregated or both")
+    reserve_fraction: Number = DEFAULT_RESERVE_FRACTION
+    kv_transfer_bytes_per_s: Number | None = None
+    top: Annotated[StrictInt, Field(ge=1, le=20)] = 5
 
 
 class ErrorBody(BaseModel):

@@ -30,6 +30,9 @@ from ..inputs.model import Model
 from ..inputs.workload import Workload
 from ..studies.comparison import compare
 from ..studies.findings import findings
+from ..studies.plan import plan
+from ..studies.plan_eval import RequestClass
+from ..studies.plan_result import PlanInfeasible
 from ..studies.serving import ServingCurve, SpeculativeConfig, serving_curve
 
 WORKLOAD_FIELDS = tuple(f.name for f in dataclasses.fields(Workload))
@@ -204,6 +207,48 @@ def compare_columns(
     except ValueError as exc:
         raise _library_error(exc) from None
     return [{"column": heading, "report": report.to_dict()} for heading, report in columns]
+
+
+PLAN_FIELDS = (
+    "devices", "prompt_len", "output_len", "ttft_s", "tpot_s", "requests_per_s",
+    "batch_sizes", "weight_dtypes", "kv_dtypes", "chunk_sizes", "tensor", "pipeline",
+    "expert", "price_per_hour", "mode", "reserve_fraction", "kv_transfer_bytes_per_s",
+    "activation_dtype", "weight", "objective",
+)  # fmt: skip
+
+
+PLAN_ALIASES = {"kv_dtype": "kv_dtypes", "weight_dtype": "weight_dtypes"}  # a list's value
+
+
+def plan_of(
+    model: Model,
+    hardware: Sequence[Hardware],
+    devices: Sequence[int],
+    requests: Sequence[Mapping[str, Any]] | None,
+    options: Mapping[str, Any],
+) -> dict[str, Any]:
+    """``plan --format json``: the best deployment, runner-ups, Pareto frontier, why."""
+    classes = None
+    if requests:
+        classes = []
+        for i, r in enumerate(requests):
+            try:
+                classes.append(RequestClass(**r))
+            except (ValueError, TypeError) as exc:
+                raise InputError(f"requests[{i}]", f"requests[{i}]: {exc}") from None
+    opts = dict(options)
+    try:
+        workload = Workload(activation_dtype=opts.pop("activation_dtype"))
+        result = plan(
+            model, list(hardware), list(devices), requests=classes, workload=workload, **opts
+        )
+    except PlanInfeasible as exc:
+        raise InputError("body", str(exc)) from None
+    except (ValueError, TypeError) as exc:
+        names = (*PLAN_FIELDS, *PLAN_ALIASES)
+        field = _field_in("body", str(exc), names).removeprefix("body.")
+        raise InputError(PLAN_ALIASES.get(field, field), str(exc)) from None
+    return result.to_dict()
 
 
 def curve_of(
