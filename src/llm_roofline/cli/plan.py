@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,24 +34,23 @@ EXAMPLE = """examples:
 classes; weights are their shares. docs/PLAN.md describes the search and the serving model."""
 
 
-def _ms(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected milliseconds, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number of milliseconds > 0, got {text}")
-    return value / 1e3
+def _positive(what: str, scale: float = 1.0) -> Callable[[str], float]:
+    """An argparse type: a finite number > 0 of ``what``, times ``scale`` (ms -> s)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a number of {what} > 0, got {text}")
+        return value * scale
+
+    return parse
 
 
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected requests per second, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a request rate > 0 per second, got {text}")
-    return value
+_ms = _positive("milliseconds", 1e-3)
+_rate = _positive("requests per second")
 
 
 def _prices(text: str) -> float | dict[str, float]:
