@@ -306,6 +306,44 @@ def test_the_serving_curve_tab(page: Page, server: str, tmp_path: Path) -> None:
     assert page.errors == []
 
 
+def test_the_plan_tab(page: Page, server: str, tmp_path: Path) -> None:
+    """The plan tab shows api/plan's answer for the inputs: its best deployment, the best
+    of each layout and the Pareto frontier; a limit no deployment meets is its message."""
+    page.open("?model=llama-3.1-8b&hw=h100-sxm&prompt=1024&output=128&total=4&tpot=20&rate=5")
+    page.page.click("#tab-plan")
+    assert page.settle() == "ready"
+    assert "tab=plan" in page.page.url
+    body = {
+        "model": "llama-3.1-8b",
+        "hardware": ["h100-sxm"],
+        "devices": [4],
+        "prompt_len": 1024,
+        "output_len": 128,
+        "tpot_s": 0.02,
+        "requests_per_s": 5,
+        "activation_dtype": "bf16",
+        "weight_dtypes": ["bf16"],
+        "kv_dtypes": ["bf16"],  # the page's KV choice
+    }
+    status, plan = api(server, "api/plan", body)
+    assert status == 200, plan
+    best = plan["best"]
+    assert f"Best (aggregated): {best['label']}" in page.text("#plan-best")
+    assert f"TPOT {secs(best['tpot_s'])}" in page.text("#plan-best")
+    assert best["why"] in page.text("#plan-best")
+    assert page.page.locator("#plan tbody tr").count() == len(plan["candidates"]) + len(
+        plan["pareto"]
+    )
+    page.shot("web-plan.png", tmp_path)
+    page.page.fill("#ctl-tpot", "0.001")  # 1 µs between tokens: nothing meets it
+    assert page.settle() == "error"
+    assert "TPOT fails first" in page.text("#error")
+    assert page.page.get_attribute("#ctl-tpot", "aria-invalid") is None  # the field is body
+    page.page.fill("#ctl-tpot", "20")
+    assert page.settle() == "ready"
+    assert [e for e in page.errors if "status of 422" not in e] == []  # the browser logs 4xx
+
+
 def overlaps(p: Page, selector: str) -> list[tuple[str, str]]:
     """Pairs of text labels under ``selector`` whose boxes intersect."""
     return p.page.evaluate(

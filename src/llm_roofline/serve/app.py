@@ -33,6 +33,8 @@ from .schemas import (
     MAX_BATCH_SIZES,
     MAX_BODY_BYTES,
     MAX_DEVICES,
+    MAX_PLAN_DEVICES,
+    MAX_PLAN_HARDWARE,
     AnalyzeRequest,
     CompareRequest,
     ErrorBody,
@@ -215,7 +217,13 @@ def _routes(app: FastAPI) -> None:
                 "batch_sizes": list(DEFAULT_BATCH_SIZES),
                 "reserve_fraction": DEFAULT_RESERVE_FRACTION,
             },
-            "limits": {**INT_LIMITS, "devices": MAX_DEVICES, "batch_sizes": MAX_BATCH_SIZES},
+            "limits": {
+                **INT_LIMITS,
+                "devices": MAX_DEVICES,
+                "batch_sizes": MAX_BATCH_SIZES,
+                "plan_hardware": MAX_PLAN_HARDWARE,
+                "plan_devices": MAX_PLAN_DEVICES,
+            },
         }
 
     @app.post("/api/analyze", summary="the Report JSON of analyze --format json", responses=ERRORS)

@@ -73,6 +73,7 @@ class Deployment:
         for key in ("prefill_pool", "decode_pool"):
             if data[key] is None:
                 del data[key]
+        data["label"] = self.label()  # the one-line name the text output and the page show
         return data
 
 

@@ -1,7 +1,7 @@
 // The controls of `llm-roofline serve`, added to report.html by render_live_page(). They
 // turn the inputs into a request body, send it to the app's JSON API (same origin, relative
 // paths) and hand the answer to the page's show(doc); the serving-curve tab draws the
-// answer of api/serve-curve. Like the rest of the page this computes nothing: every number
+// answer of api/serve-curve, the plan tab that of api/plan. Like the rest of the page this computes nothing: every number
 // shown comes from an API answer. The URL's query holds the inputs, to share or bookmark.
 "use strict";
 (() => {
@@ -14,6 +14,9 @@ const WORKLOAD = [  // [URL key, Workload field, label]
 const LAYOUT = [["tp", "tensor", "tensor parallel"], ["pp", "pipeline", "pipeline stages"],
   ["ep", "expert", "expert parallel"], ["dp", "data", "replicas (data)"], ["mb", "micro_batches", "micro-batches"]];
 const CURVE = [["chunk", "chunk_size", "prefill chunk"], ["price", "price_per_device_hour", "price / device-hour"]];
+const PLAN = [["total", "devices", "plan: devices"], ["ttft", "ttft_s", "plan: TTFT limit (ms)"],
+  ["tpot", "tpot_s", "plan: TPOT limit (ms)"], ["rate", "requests_per_s", "plan: requests/s"]];
+const TABS = [["report", "Report", "app"], ["curve", "Serving curve", "curve"], ["plan", "Plan", "plan"]];
 const UPLOAD_KEY = "llm-roofline-upload";
 let OPTIONS, MODELS, HARDWARE, devices = [], upload = null, tab = "report", timer, seq = 0, inflight = null, shown = null;
 const ctl = key => document.getElementById("ctl-" + key);
@@ -45,7 +48,7 @@ function writeURL() {
   const q = new URLSearchParams();
   if (text("model")) q.set("model", upload && text("model") === upload.label ? "upload:" + upload.name : text("model"));
   q.set("hw", devices.join(","));
-  for (const [key] of [...WORKLOAD, ...LAYOUT, ...CURVE]) {
+  for (const [key] of [...WORKLOAD, ...LAYOUT, ...CURVE, ...PLAN]) {
     const t = text(key), el = ctl(key);
     if (t !== undefined && !(el.tagName === "SELECT" && t === el.dataset.default)) q.set(key, t);
   }
@@ -54,7 +57,7 @@ function writeURL() {
 }
 function readURL() {
   const q = new URLSearchParams(location.search);
-  for (const [key] of [...WORKLOAD, ...LAYOUT, ...CURVE]) if (q.has(key) && ctl(key)) ctl(key).value = q.get(key);
+  for (const [key] of [...WORKLOAD, ...LAYOUT, ...CURVE, ...PLAN]) if (q.has(key) && ctl(key)) ctl(key).value = q.get(key);
   const m = q.get("model") || OPTIONS.default_model;
   if (m.startsWith("upload:")) {
     const saved = JSON.parse(sessionStorage.getItem(UPLOAD_KEY) || "null");
@@ -63,7 +66,7 @@ function readURL() {
   } else ctl("model").value = m;
   devices = (q.get("hw") || OPTIONS.default_hardware).split(",").filter(Boolean);
   for (const box of document.querySelectorAll("#ctl-devices input[type=checkbox]")) box.checked = devices.includes(box.value);
-  setTab(q.get("tab") === "curve" ? "curve" : "report", false);
+  setTab(TABS.some(([t]) => t === q.get("tab")) ? q.get("tab") : "report", false);
 }
 
 // ---- feedback ------------------------------------------------------------------------
@@ -78,7 +81,7 @@ function clearError() {
 }
 function controlOf(field) {  // "workload.batch_size" -> the batch control
   const name = String(field || "").split(".").pop().replace(/\[\d+\]$/, "");
-  const hit = [...WORKLOAD, ...LAYOUT, ...CURVE].find(([, f]) => f === name || String(field).endsWith("." + f));
+  const hit = [...WORKLOAD, ...LAYOUT, ...CURVE, ...PLAN].find(([, f]) => f === name || String(field).endsWith("." + f));
   if (hit) return ctl(hit[0]);
   if (String(field).startsWith("model")) return ctl("model");
   if (String(field).startsWith("hardware")) return ctl("devices");
@@ -106,6 +109,7 @@ async function update() {
     if (my !== seq) return;
     clearError(); show(doc);
     await updateCurve(base, my, signal);
+    await updatePlan(base, my, signal);
     if (my === seq) status("ready", `analysis of ${devices.length} device${devices.length > 1 ? "s" : ""} updated`);
   } catch (e) { if (e.name !== "AbortError" && my === seq) fail(e); }
 }
@@ -126,6 +130,49 @@ async function updateCurve(base, my, signal) {
   shown = tab === "curve" ? [curve, batch] : null;
   box.replaceChildren(...(shown ? curveView(curve, batch) : []));
   if (shown) drawCurve(...shown);
+}
+
+// ---- the plan tab --------------------------------------------------------------------
+function ms(key, field) { const v = value(key, field); return typeof v === "number" ? v / 1e3 : v; }  // the API takes seconds
+async function updatePlan(base, my, signal) {
+  const box = document.getElementById("plan");
+  if (tab !== "plan") { box.replaceChildren(); return; }
+  const w = base.workload, totals = text("total");
+  const body = {model: base.model, hardware: devices.slice(0, OPTIONS.limits.plan_hardware),
+    devices: totals === undefined ? [8] : totals.split(",").map(t => /^\d+$/.test(t.trim()) ? Number(t) : t.trim()),
+    prompt_len: w.prompt_len, output_len: w.output_len, ttft_s: ms("ttft", "ttft_s"), tpot_s: ms("tpot", "tpot_s"),
+    requests_per_s: value("rate", "requests_per_s"), activation_dtype: w.activation_dtype,
+    weight_dtypes: w.weight_dtype === undefined ? undefined : [w.weight_dtype], kv_dtypes: w.kv_dtype === undefined ? ["bf16", "fp8"] : [w.kv_dtype],
+    chunk_sizes: value("chunk", "chunk_size") === undefined ? undefined : [value("chunk", "chunk_size")]};
+  for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
+  const plan = await call("plan", body, signal);
+  if (my !== seq) return;
+  box.replaceChildren(...planView(plan));
+}
+function deploymentRow(d) {
+  return h("tr", {}, h("td", {class: "l"}, d.label), h("td", {}, secs(d.ttft_s)), h("td", {}, secs(d.tpot_s)),
+    h("td", {}, count(d.tokens_per_s_per_device)), h("td", {}, num(d.tokens_per_s_per_user)), h("td", {}, num(d.requests_per_s)),
+    h("td", {}, si(d.memory_bytes_per_device, "B")), h("td", {class: "l " + d.decode_bound}, d.decode_bound.replace("-bound", "")));
+}
+function deploymentTable(rows) {
+  return h("div", {class: "scroll"}, h("table", {}, h("thead", {}, h("tr", {}, h("th", {class: "l"}, "deployment"),
+    ["TTFT", "TPOT", "tokens/s/device", "tokens/s/user", "requests/s", "memory/device"].map(k => h("th", {}, k)), h("th", {class: "l"}, "decode"))),
+    h("tbody", {}, rows.map(deploymentRow))));
+}
+function planView(p) {
+  const b = p.best, sla = p.sla, limits = [["TTFT", sla.ttft_s], ["TPOT", sla.tpot_s]].filter(([, v]) => v != null).map(([k, v]) => `${k} ≤ ${secs(v)}`);
+  if (sla.requests_per_s != null) limits.push(`≥ ${num(sla.requests_per_s)} requests/s`);
+  return [h("section", {class: "card", id: "plan-best"},
+    h("h2", {}, `Plan: ${p.model}`),
+    h("p", {class: "small muted"}, `${limits.join(", ") || "no limits"} · objective tokens/s per ${p.objective === "dollar" ? "dollar" : "device"} · ` +
+      `searched ${count(p.searched)} deployments (every layout; the tensor/pipeline/expert inputs above are not used here)`),
+    h("p", {}, h("b", {}, `Best (${b.mode}): ${b.label}`)),
+    h("p", {}, `TTFT ${secs(b.ttft_s)}, TPOT ${secs(b.tpot_s)}, ${count(b.tokens_per_s_per_device)} tokens/s per device, ${num(b.tokens_per_s_per_user)} per user, ` +
+      `${num(b.requests_per_s)} requests/s, ${si(b.memory_bytes_per_device, "B")} per device (${si(b.memory_headroom_bytes, "B")} free)`),
+    h("p", {class: "small"}, `Why: ${b.why}`)),
+    h("section", {class: "card"}, h("h2", {}, "Best of each layout"), deploymentTable(p.candidates)),
+    h("section", {class: "card"}, h("h2", {}, "Pareto frontier"), h("p", {class: "small muted"}, "tokens/s per device against tokens/s per user over every deployment that fits (the limits not applied)"),
+      deploymentTable(p.pareto))];
 }
 
 // ---- the serving-curve tab -----------------------------------------------------------
@@ -185,9 +232,10 @@ function drawCurve(c, batch) {
 }
 function setTab(name, go = true) {
   tab = name;
-  for (const t of ["report", "curve"]) document.getElementById("tab-" + t).setAttribute("aria-selected", String(t === tab));
-  document.getElementById("app").hidden = tab !== "report";
-  document.getElementById("curve").hidden = tab !== "curve";
+  for (const [t, , box] of TABS) {
+    document.getElementById("tab-" + t).setAttribute("aria-selected", String(t === tab));
+    document.getElementById(box).hidden = t !== tab;
+  }
   if (go) update();
 }
 
@@ -233,21 +281,22 @@ function controls() {
     OPTIONS.choices[f] ? choiceBox(key, f, label) : numberBox(key, label, f === "context_len" ? "= prompt" : OPTIONS.workload[f]));
   const layout = LAYOUT.filter(([, f]) => f in OPTIONS.layout).map(([key, f, label]) => numberBox(key, label, OPTIONS.layout[f]));
   const curve = CURVE.map(([key, , label]) => numberBox(key, label, "none"));
+  const plan = PLAN.map(([key, , label]) => numberBox(key, label, key === "total" ? "8" : "none"));
   return h("section", {class: "card"},
     h("div", {class: "row"}, h("h2", {}, "Inputs"), h("p", {id: "status", class: "small muted", role: "status", "aria-live": "polite"}, "")),
     h("div", {class: "controls"}, h("label", {for: "ctl-model", class: "wide"}, "model", model, models),
       h("label", {for: "ctl-upload"}, "or upload a config.json", h("input", {type: "file", id: "ctl-upload", accept: ".json,application/json", onchange: readUpload})),
-      ...workload, ...layout, ...curve, h("output", {id: "cost", class: "span small", for: "ctl-price"}), deviceList()),
+      ...workload, ...layout, ...curve, ...plan, h("output", {id: "cost", class: "span small", for: "ctl-price"}), deviceList()),
     h("p", {id: "error", class: "alert", role: "alert", hidden: ""}),
-    h("div", {class: "pills", role: "tablist", "aria-label": "views"}, [["report", "Report"], ["curve", "Serving curve"]].map(([t, label]) =>
-      h("button", {role: "tab", id: "tab-" + t, "aria-selected": "false", "aria-controls": t === "report" ? "app" : "curve", onclick: () => setTab(t)}, label))));
+    h("div", {class: "pills", role: "tablist", "aria-label": "views"}, TABS.map(([t, label, box]) =>
+      h("button", {role: "tab", id: "tab-" + t, "aria-selected": "false", "aria-controls": box, onclick: () => setTab(t)}, label))));
 }
 async function boot() {
   status("busy", "loading…");
   try { [OPTIONS, MODELS, HARDWARE] = await Promise.all(["options", "models", "hardware"].map(p => call(p))); }
   catch (e) { live.hidden = false; live.replaceChildren(h("p", {id: "error", class: "alert", role: "alert"}, `cannot reach the app's API: ${e.message}`)); return; }
   live.replaceChildren(controls());
-  document.getElementById("app").after(h("div", {id: "curve", hidden: ""}));
+  document.getElementById("app").after(h("div", {id: "curve", hidden: ""}), h("div", {id: "plan", hidden: ""}));
   live.hidden = false;
   readURL();
   update();
