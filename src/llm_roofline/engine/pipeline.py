@@ -123,11 +123,10 @@ class PassTimes(NamedTuple):
 
     def part(self, sl: slice, parts: int) -> PassTimes:
         """The elements ``sl`` of every term (pass_times_of's split of a stacked pass)."""
-        return PassTimes(
-            *(xp.part(getattr(self, f), sl, parts) for f in self._fields[:8]),
-            stage_weight_bytes=tuple(xp.part(v, sl, parts) for v in self.stage_weight_bytes),
-            stage_live_bytes=tuple(xp.part(v, sl, parts) for v in self.stage_live_bytes),
-        )
+        numbers = [xp.part(getattr(self, f), sl, parts) for f in self._fields[:8]]
+        weights = tuple(xp.part(v, sl, parts) for v in self.stage_weight_bytes)
+        live = tuple(xp.part(v, sl, parts) for v in self.stage_live_bytes)
+        return PassTimes._make([*numbers, weights, live])
 
 
 def pass_times(

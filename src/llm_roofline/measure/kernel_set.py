@@ -214,12 +214,11 @@ def predict(
 ) -> list[Prediction]:
     """Each point priced by the engine (``Roofs``) on ``table``: what a user would get."""
     base = dataclasses.replace(hw or get_hardware(PRESET), efficiency_table=table)
-    roofs = {d: Roofs.of(base, d) for d in ("bf16", "fp8")}
-    roofs["kv8"] = Roofs.of(base, "bf16", kv_dtype="fp8")
+    roofs = {d: Roofs.of(base, d) for d in ("bf16", "fp8")}  # an fp8 cache: its records' own
     parsed = parse_table(table)
     out = []
     for p in points:
-        r = roofs["fp8" if p.dtype == "fp8" else "kv8" if p.dtype == "kv8" else "bf16"]
+        r = roofs["fp8" if p.dtype == "fp8" else "bf16"]
         if p.kind == "all_reduce":
             model = parsed.collectives[p.dtype]
             r = dataclasses.replace(r, all_reduce=model)

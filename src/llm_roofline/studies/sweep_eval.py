@@ -385,4 +385,5 @@ class _Rows:
             block = np.broadcast_to(view, (b1 - b0, *shape[1:])).reshape(-1)
             return block[self.start - b0 * inner : self.stop - b0 * inner]
         keys = self._keys(axes, tuple(shape[a] for a in axes))
-        return values[keys - offset]
+        gathered: np.ndarray = values[keys - offset]
+        return gathered

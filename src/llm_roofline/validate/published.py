@@ -93,7 +93,7 @@ def predict(run: Run, hw: Hardware | None = None) -> PublishedRow:
     w = Workload(**run.workload, engine=run.engine)
     layout = Layout(tensor=run.tensor) if run.tensor > 1 else None
     report = analyze(get_model(run.model), hw, w, layout)
-    roofs = Roofs.of(hw, w.activation_dtype, run.engine, w.kv_dtype)
+    roofs = Roofs.of(hw, w.activation_dtype, run.engine)
     phase = report.phases[run.phase]
     metrics = report.metrics
     # The Report carries the engine's fixed costs: the per-pass one as a row of each phase,
