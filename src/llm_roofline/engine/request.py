@@ -82,10 +82,11 @@ _AFFINE_FIELDS = ("flops", "weight_bytes", "activation_bytes", "kv_bytes", "comm
 
 
 def at_contexts(lo_op: OpCost, hi_op: OpCost, lo: int, hi: int, xs: Number) -> OpCost:
-    """The operator at contexts ``xs`` (an array) of a region from its records at both ends:
+    """The operator at context(s) ``xs`` of a region from its records at both ends:
     within a region every field is affine in the context (the premise of this module;
     tests/test_request.py checks it against the formulas for every preset), so each is
-    the line through its two ends. One array record, with no operator formula evaluated."""
+    the line through its two ends, with no operator formula evaluated (``xs`` a number or
+    an array)."""
     if hi == lo:
         return lo_op
 
@@ -162,14 +163,17 @@ def decode_steps_s(
                 op.instances * roofs.expected_s(op) for k, op in enumerate(ops_lo) if k not in skip
             )
             expected += steps * (fixed + roofs.step_overhead_s)
-            if varying:
+            if varying:  # one number per sampled context: no array, numpy not imported
                 xs = _sample_contexts(lo, hi)
-                step = sum(
-                    ops_lo[k].instances
-                    * roofs.expected_s(at_contexts(ops_lo[k], ops_hi[k], lo, hi, xp.array(xs)))
-                    for k in varying
-                )
-                expected += _sampled(xs, xp.values(step, len(xs)))
+                steps_x = [
+                    sum(
+                        ops_lo[k].instances
+                        * roofs.expected_s(at_contexts(ops_lo[k], ops_hi[k], lo, hi, x))
+                        for k in varying
+                    )
+                    for x in xs
+                ]
+                expected += _sampled(xs, steps_x)
             continue
         # Sampled: every context of a short region, else SAMPLED_CONTEXTS, evaluated as one
         # array of passes (the same formulas, element-wise).
