@@ -234,6 +234,7 @@ def test_subprocess_json_without_matplotlib() -> None:
         "except SystemExit as e:\n"
         "    assert e.code == 0, e.code\n"
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported'\n"
+        "assert 'numpy' not in sys.modules, 'numpy imported'  # one configuration: numbers\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
