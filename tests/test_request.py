@@ -1,6 +1,6 @@
 """The request sum's premise: within a region (between window edges) every field of a
 decode step's operators is affine in the context, so the operators at any context are the
-line through the region's two ends (request.at_contexts), for every preset."""
+line through the region's two ends (request.context_line), for every preset."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from llm_roofline import Layout, Workload
 from llm_roofline.catalog.model_catalog import get_model, list_models
 from llm_roofline.engine.ops import decode_pass
-from llm_roofline.engine.request import at_contexts
+from llm_roofline.engine.request import context_line
 from llm_roofline.engine.sharding import ONE_DEVICE, stage_operators
 
 
@@ -38,8 +38,14 @@ def test_operators_are_affine_in_the_context_within_a_region(name: str) -> None:
                 b = stage_operators(m, layout, decode_pass(w, context=hi))
                 built = stage_operators(m, layout, decode_pass(w, context=xs))
                 for op_a, op_b, op_x in zip(a, b, built, strict=True):
-                    line = at_contexts(op_a, op_b, lo, hi, xs)
-                    for field in ("flops", "weight_bytes", "activation_bytes", "kv_bytes"):
+                    line = context_line(op_a, op_b, lo, hi)(xs)
+                    for field in (
+                        "flops",
+                        "weight_bytes",
+                        "activation_bytes",
+                        "kv_bytes",
+                        "live_bytes",
+                    ):
                         want = np.broadcast_to(getattr(op_x, field), xs.shape)
                         got = np.broadcast_to(getattr(line, field), xs.shape)
                         assert np.allclose(got, want, rtol=1e-12, atol=0), (name, op_a.name, field)

@@ -24,7 +24,7 @@ contexts per region (both sums), summed as the piecewise-linear interpolant.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..inputs import xp
 from ..inputs.layout import Layout
@@ -78,26 +78,36 @@ def _op_lines(
     return lines
 
 
-_AFFINE_FIELDS = ("flops", "weight_bytes", "activation_bytes", "kv_bytes", "comm_bytes")
+_AFFINE = ("flops", "weight_bytes", "activation_bytes", "kv_bytes", "comm_bytes", "live_bytes")
+_AFFINE_AT = tuple(OpCost._fields.index(f) for f in _AFFINE)
+_SHAPE_AT = OpCost._fields.index("shape")
 
 
-def at_contexts(lo_op: OpCost, hi_op: OpCost, lo: int, hi: int, xs: Number) -> OpCost:
-    """The operator at context(s) ``xs`` of a region from its records at both ends:
-    within a region every field is affine in the context (the premise of this module;
+def context_line(lo_op: OpCost, hi_op: OpCost, lo: int, hi: int) -> Callable[[Number], OpCost]:
+    """The operator at any context of a region, from its records at both ends: within a
+    region every field is affine in the context (the premise of this module;
     tests/test_request.py checks it against the formulas for every preset), so each is
-    the line through its two ends, with no operator formula evaluated (``xs`` a number or
-    an array)."""
+    the line through its two ends, with no operator formula evaluated. The context may be
+    a number or an array."""
     if hi == lo:
-        return lo_op
+        return lambda x: lo_op
+    span = hi - lo
+    fields = [
+        (i, lo_op[i], (hi_op[i] - lo_op[i]) / span) for i in _AFFINE_AT if lo_op[i] != hi_op[i]
+    ]
+    dims = [
+        (a, (b - a) / span if a != b else 0) for a, b in zip(lo_op.shape, hi_op.shape, strict=True)
+    ]
 
-    def line(a: Number, b: Number) -> Number:
-        return a if a == b else a + (b - a) * ((xs - lo) / (hi - lo))
+    def at(x: Number) -> OpCost:
+        dx = x - lo
+        values = list(lo_op)
+        for i, a, slope in fields:
+            values[i] = a + slope * dx
+        values[_SHAPE_AT] = tuple(a + slope * dx if slope else a for a, slope in dims)
+        return tuple.__new__(OpCost, values)
 
-    return lo_op._replace(
-        **{f: line(getattr(lo_op, f), getattr(hi_op, f)) for f in _AFFINE_FIELDS},
-        live_bytes=line(lo_op.live_bytes, hi_op.live_bytes),
-        shape=tuple(line(a, b) for a, b in zip(lo_op.shape, hi_op.shape, strict=True)),
-    )
+    return at
 
 
 def sum_sampled(xs: Sequence[int], ys: Sequence[Number]) -> Number:
@@ -165,14 +175,11 @@ def decode_steps_s(
             expected += steps * (fixed + roofs.step_overhead_s)
             if varying:  # one number per sampled context: no array, numpy not imported
                 xs = _sample_contexts(lo, hi)
-                steps_x = [
-                    sum(
-                        ops_lo[k].instances
-                        * roofs.expected_s(at_contexts(ops_lo[k], ops_hi[k], lo, hi, x))
-                        for k in varying
-                    )
-                    for x in xs
+                lines = [
+                    (ops_lo[k].instances, context_line(ops_lo[k], ops_hi[k], lo, hi))
+                    for k in varying
                 ]
+                steps_x = [sum(n * roofs.expected_s(at(x)) for n, at in lines) for x in xs]
                 expected += _sampled(xs, steps_x)
             continue
         # Sampled: every context of a short region, else SAMPLED_CONTEXTS, evaluated as one
