@@ -18,29 +18,29 @@ def build_phase(op_list: Sequence[OpCost], roofs: Roofs, passes: int = 1) -> Pha
     """Sum operator instances into named rows (first-appearance order) and phase totals;
     ``passes`` forward passes (micro-batches) each pay the engine's fixed time per pass."""
     rows: dict[str, list[float]] = {}
-    kinds: dict[str, tuple[str, int]] = {}
+    kinds: dict[str, str] = {}
     memory_bound_s = 0.0
     peak, bw = roofs.peak_flops_per_s, roofs.bandwidth_bytes_per_s
+    counts: dict[str, int] = {}
     for op in op_list:
-        n = op.instances
+        name, kind, flops, weights, activations, kv, comm, n = op[:8]
         ideal, expected = roofs.ideal_s(op) * n, roofs.expected_s(op) * n
-        moved = op.bytes
-        if moved / bw > op.flops / peak and moved / bw * n >= ideal:
+        memory_s = (weights + activations + kv) / bw
+        if memory_s > flops / peak and memory_s * n >= ideal:
             memory_bound_s += ideal  # memory is the binding roof of this instance
-        acc = rows.get(op.name)
+        acc = rows.get(name)
         if acc is None:
-            acc = rows[op.name] = [0.0] * 7
-            kinds[op.name] = (op.kind, 0)
-        acc[0] += op.flops * n
-        acc[1] += op.weight_bytes * n
-        acc[2] += op.activation_bytes * n
-        acc[3] += op.kv_bytes * n
-        acc[4] += op.comm_bytes * n
+            acc = rows[name] = [0.0] * 7
+            kinds[name], counts[name] = kind, 0
+        acc[0] += flops * n
+        acc[1] += weights * n
+        acc[2] += activations * n
+        acc[3] += kv * n
+        acc[4] += comm * n
         acc[5] += ideal
         acc[6] += expected
-        kind, count = kinds[op.name]
-        kinds[op.name] = (kind, count + n)
-    built = tuple(_row(name, kinds[name], acc, roofs) for name, acc in rows.items())
+        counts[name] += n
+    built = tuple(_row(name, (kinds[name], counts[name]), acc, roofs) for name, acc in rows.items())
     if roofs.step_overhead_s:
         built += (overhead_row(roofs.step_overhead_s, passes),)
     flops = sum(r.flops for r in built)
