@@ -8,7 +8,8 @@ Every call analyzes a workload no earlier call used (a new batch and prompt leng
 nothing memoized helps. Printed per call, median and best of the rounds:
 - full ``analyze()``: both phases with operator rows, critical batch and prompt, the
   request sum, memory (what llm-analysis's ``inference`` computes, and more);
-- the phase totals alone (FLOPs, bytes and times of both passes, no rows);
+- the phase totals alone (FLOPs, bytes and times of both passes, no rows), and their
+  FLOPs and bytes alone (the operator formulas, no pricing);
 - multi-device: the same on ``--tp 4`` (one engine for any layout).
 Rounds of ours and of llm-analysis alternate on the same workloads.
 """
@@ -67,6 +68,16 @@ def phase_totals_only(m: Model, hw: Hardware) -> Callable[[Workload], object]:
     return run
 
 
+def flops_and_bytes_only(m: Model) -> Callable[[Workload], object]:
+    def run(w: Workload) -> object:
+        return [
+            phase_totals(stage_operators(m, ONE_DEVICE, p))
+            for p in (prefill_pass(w), decode_pass(w))
+        ]
+
+    return run
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -77,6 +88,7 @@ def main() -> int:
         cases: dict[str, Callable[[Workload], object]] = {
             f"analyze({name}, H100)": lambda w, m=m: analyze(m, H100, w),
             f"  phase totals only ({name})": phase_totals_only(m, H100),
+            f"  FLOPs and bytes only ({name})": flops_and_bytes_only(m),
             f"analyze({name}, 4x H100, tp 4)": lambda w, m=m: analyze(m, H100, w, Layout(tensor=4)),
         }
         for label, fn in cases.items():
