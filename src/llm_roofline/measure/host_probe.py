@@ -1,0 +1,94 @@
+"""A one-second probe of the host's speed: a GEMM per dtype and a DRAM read (torch).
+
+``measure`` records it in the profile (``machine.host_probe``); ``validate`` runs it
+again before every round of points and compares (``validate/drift.py``): on a shared
+host the speed drifts by 1.3-1.5x between spells of minutes, and a prediction made for
+the profile's spell is then compared with a measurement taken in another.
+
+- GEMM: (n, n) @ (n, n), 2·n³ FLOPs, n = 1024 (fp32: 512, a few ms each), the fastest
+  of ``CALLS`` calls: FLOP/s.
+- read: ``torch.mv`` of a fp32 (N/1024, 1024) matrix with a ones vector, every element
+  read once (4·N bytes; the vector and the output are negligible), N·4 bytes = max(256
+  MiB, 2 × LLC) capped at 1 GiB so it streams from DRAM: the fastest of ``CALLS``: bytes/s.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+CALLS = 5
+GEMM_N = {"fp32": 512, "bf16": 1024, "fp16": 1024}
+MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class HostSpeed:
+    gemm_flops_per_s: dict[str, float]  # by dtype
+    read_bytes_per_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"gemm_flops_per_s": dict(self.gemm_flops_per_s), "read_bytes_per_s": self.read_bytes_per_s}
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "host_probe") -> HostSpeed:
+        """Parse a recorded probe; ValueError naming the field when malformed."""
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: expected an object, got {data!r}")
+        gemm = data.get("gemm_flops_per_s")
+        read = data.get("read_bytes_per_s")
+        if not isinstance(gemm, dict) or not gemm:
+            raise ValueError(f"{where}.gemm_flops_per_s: expected {{dtype: FLOP/s}}, got {gemm!r}")
+        for dtype, value in gemm.items():
+            if not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"{where}.gemm_flops_per_s.{dtype}: must be > 0, got {value!r}")
+        if not isinstance(read, (int, float)) or not read > 0:
+            raise ValueError(f"{where}.read_bytes_per_s: must be > 0, got {read!r}")
+        return cls({str(k): float(v) for k, v in gemm.items()}, float(read))
+
+
+def _fastest(call: Any, calls: int = CALLS) -> float:
+    best = float("inf")
+    for _ in range(calls):
+        start = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+class HostProbe:
+    """Holds the probe's tensors (allocated once) and measures the host on each call."""
+
+    def __init__(self, dtypes: tuple[str, ...], llc_bytes: int, device: str = "cpu") -> None:
+        import torch
+
+        from .torch_backend import TORCH_DTYPES
+
+        self.device = device
+        self.gemms = {}
+        for dtype in dtypes:
+            n = GEMM_N.get(dtype, 1024)
+            a = torch.randn(n, n, device=device).to(TORCH_DTYPES[dtype])
+            self.gemms[dtype] = (n, a, a.clone())
+        nbytes = min(1024 * MiB, max(256 * MiB, 2 * llc_bytes))
+        self.matrix = torch.ones(nbytes // 4 // 1024, 1024, device=device)
+        self.ones = torch.ones(1024, device=device)
+
+    def _sync(self) -> None:
+        if self.device == "cuda":
+            import torch
+
+            torch.cuda.synchronize()
+
+    def measure(self) -> HostSpeed:
+        import torch
+
+        with torch.inference_mode():
+            gemm = {}
+            for dtype, (n, a, b) in self.gemms.items():
+                torch.mm(a, b)  # warm-up
+                gemm[dtype] = 2.0 * n**3 / _fastest(lambda a=a, b=b: (torch.mm(a, b), self._sync()))
+            torch.mv(self.matrix, self.ones)
+            read_s = _fastest(lambda: (torch.mv(self.matrix, self.ones), self._sync()))
+        return HostSpeed(gemm, 4.0 * self.matrix.numel() / read_s)
