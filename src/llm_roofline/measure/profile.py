@@ -49,6 +49,9 @@ class MeasureOptions:
     models: tuple[str, ...] = ()  # also sweep these models' own matmul shapes
     statistic: str = "median"  # or "min": the fastest call (noisy shared hosts)
     passes: int = 1  # run the whole sweep this many times; merge per point (merge_runs)
+    # "auto": measure transformers' engine profile when it is importable (torch backend);
+    # "transformers": require it; "none": skip it.
+    framework: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -257,11 +260,16 @@ def measure_profile(
     runner = Runner(backend, plan, tick or (lambda note: None), options.statistic)
     if options.passes < 1:
         raise ValueError(f"passes must be >= 1, got {options.passes}")
-    streams, by_pass = [], []
+    streams, by_pass, speeds = [], [], []
+    probe = _host_probe(backend.name, dtypes, cpu["llc_bytes"], device)
+    hf = _framework_wanted(options, backend.name)
     with backend.session():
         for _ in range(options.passes):
+            speeds += [probe.measure()] if probe else []
             streams.append(runner.stream())
             by_pass.append([runner.dtype_run(dtype) for dtype in dtypes])
+        speeds += [probe.measure()] if probe else []
+        hf_runs = [_framework_run(d, device, runner, plan) for d in dtypes] if hf else []
     stream = merge_stream(streams, options.statistic)
     runs = [merge_runs([p[i] for p in by_pass], options.statistic) for i in range(len(dtypes))]
     roofs = empirical_roofs(runs, stream)
@@ -276,7 +284,61 @@ def measure_profile(
         "quick": options.quick,
         "dtypes": {run.dtype: dtype_table(run, plan, roofs) for run in runs},
     }
-    return _profile(device, info, cpu, stream, runs, roofs, table, options)
+    profile = _profile(device, info, cpu, stream, runs, roofs, table, options)
+    if speeds:
+        profile["machine"]["host_probe"] = merge_speeds(speeds, options.statistic)
+    if hf_runs:
+        from .hf_engine import add_framework
+
+        add_framework(profile, hf_runs)
+    return profile
+
+
+def _host_probe(backend: str, dtypes: tuple[str, ...], llc: int, device: str) -> Any:
+    if backend != "torch":
+        return None
+    from .host_probe import HostProbe
+
+    return HostProbe(dtypes, llc, device)
+
+
+def merge_speeds(speeds: list[Any], statistic: str) -> dict[str, Any]:
+    """The host probe of the spell the profile describes: the fastest of the probes taken
+    before, between and after the passes under ``min`` (the profile keeps each probe's
+    fastest pass), their median otherwise; with every probe for the record."""
+    pick = max if statistic == "min" else statistics.median
+    dtypes = speeds[0].gemm_flops_per_s
+    return {
+        "gemm_flops_per_s": {d: float(pick(s.gemm_flops_per_s[d] for s in speeds)) for d in dtypes},
+        "read_bytes_per_s": float(pick(s.read_bytes_per_s for s in speeds)),
+        "probes": [s.to_dict() for s in speeds],
+    }
+
+
+def _framework_wanted(options: MeasureOptions, backend: str) -> bool:
+    from .hf_overhead import transformers_available
+
+    if options.framework not in ("auto", "transformers", "none"):
+        raise ValueError(
+            f"framework must be auto, transformers or none; got {options.framework!r}"
+        )
+    if options.framework == "none":
+        return False
+    ok = backend == "torch" and transformers_available()
+    if options.framework == "transformers" and not ok:
+        raise ValueError(
+            "framework 'transformers' needs the torch backend and the transformers package "
+            "(pip install 'llm-roofline[torch,hf]')"
+        )
+    return ok
+
+
+def _framework_run(dtype: str, device: str, runner: Runner, plan: Plan) -> Any:
+    from .hf_overhead import framework_run
+
+    run = framework_run(dtype, device, lambda call: runner.time(call, warmup=3), plan.rotation_bytes)
+    runner.tick(f"{dtype} transformers")
+    return run
 
 
 def _threads(n: int) -> str:
