@@ -53,7 +53,12 @@ VARIANT_FAMILIES: dict[str, str | None] = {
 TABLE_FAMILIES = (*ELEMENTWISE_FAMILIES, *VARIANT_FAMILIES, "softmax", "default")
 # The element-wise kernels ``measure`` sweeps: the Llama family's and the others' kernels.
 MEASURED_FAMILIES = (
-    *ELEMENTWISE_FAMILIES, "layernorm", "act_gelu_new", "act_gelu_tanh", "act_gelu", "act_relu"
+    *ELEMENTWISE_FAMILIES,
+    "layernorm",
+    "act_gelu_new",
+    "act_gelu_tanh",
+    "act_gelu",
+    "act_relu",
 )
 COLLECTIVE_IMPLEMENTATIONS = ("nccl", "custom")
 PHASES = ("prefill", "decode")

@@ -174,8 +174,8 @@ def parse_dtype(where: str, data: Any) -> DtypeModel:
     }
     for family, parent in VARIANT_FAMILIES.items():  # every family has an entry
         if family not in elementwise:
-            elementwise[family] = _NO_TIME if parent is None else elementwise.get(
-                parent, elementwise["default"]
+            elementwise[family] = (
+                _NO_TIME if parent is None else elementwise.get(parent, elementwise["default"])
             )
     gather = (
         parse_kernel(f"{where}.gather", data["gather"], ELEMENTWISE_AXES)

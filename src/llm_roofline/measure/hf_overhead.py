@@ -90,7 +90,9 @@ def cache_keyword(model: Any) -> str:
     return "cache" if "cache" in names else "past_key_values"
 
 
-def decode_step(model: Any, config: Any, batch: int, context: int, device: str) -> Callable[[int], object]:
+def decode_step(
+    model: Any, config: Any, batch: int, context: int, device: str
+) -> Callable[[int], object]:
     """One decode step at ``context`` cached tokens, the cache cropped back after it."""
     import torch
 

@@ -29,7 +29,10 @@ class HostSpeed:
     read_bytes_per_s: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"gemm_flops_per_s": dict(self.gemm_flops_per_s), "read_bytes_per_s": self.read_bytes_per_s}
+        return {
+            "gemm_flops_per_s": dict(self.gemm_flops_per_s),
+            "read_bytes_per_s": self.read_bytes_per_s,
+        }
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "host_probe") -> HostSpeed:
@@ -41,9 +44,9 @@ class HostSpeed:
         if not isinstance(gemm, dict) or not gemm:
             raise ValueError(f"{where}.gemm_flops_per_s: expected {{dtype: FLOP/s}}, got {gemm!r}")
         for dtype, value in gemm.items():
-            if not isinstance(value, (int, float)) or not value > 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
                 raise ValueError(f"{where}.gemm_flops_per_s.{dtype}: must be > 0, got {value!r}")
-        if not isinstance(read, (int, float)) or not read > 0:
+        if isinstance(read, bool) or not isinstance(read, (int, float)) or not read > 0:
             raise ValueError(f"{where}.read_bytes_per_s: must be > 0, got {read!r}")
         return cls({str(k): float(v) for k, v in gemm.items()}, float(read))
 

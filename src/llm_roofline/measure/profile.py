@@ -285,8 +285,10 @@ def measure_profile(
         "dtypes": {run.dtype: dtype_table(run, plan, roofs) for run in runs},
     }
     profile = _profile(device, info, cpu, stream, runs, roofs, table, options)
-    if speeds:
-        profile["machine"]["host_probe"] = merge_speeds(speeds, options.statistic)
+    if speeds:  # validate reads it from the table (a Hardware keeps no ``machine``)
+        probe = merge_speeds(speeds, options.statistic)
+        profile["machine"]["host_probe"] = probe
+        table["host_probe"] = {k: v for k, v in probe.items() if k != "probes"}
     if hf_runs:
         from .hf_engine import add_framework
 
@@ -319,9 +321,7 @@ def _framework_wanted(options: MeasureOptions, backend: str) -> bool:
     from .hf_overhead import transformers_available
 
     if options.framework not in ("auto", "transformers", "none"):
-        raise ValueError(
-            f"framework must be auto, transformers or none; got {options.framework!r}"
-        )
+        raise ValueError(f"framework must be auto, transformers or none; got {options.framework!r}")
     if options.framework == "none":
         return False
     ok = backend == "torch" and transformers_available()
@@ -336,7 +336,9 @@ def _framework_wanted(options: MeasureOptions, backend: str) -> bool:
 def _framework_run(dtype: str, device: str, runner: Runner, plan: Plan) -> Any:
     from .hf_overhead import framework_run
 
-    run = framework_run(dtype, device, lambda call: runner.time(call, warmup=3), plan.rotation_bytes)
+    run = framework_run(
+        dtype, device, lambda call: runner.time(call, warmup=3), plan.rotation_bytes
+    )
     runner.tick(f"{dtype} transformers")
     return run
 

@@ -27,7 +27,9 @@ Call = Callable[[int], object]
 def gelu_new(x: torch.Tensor) -> torch.Tensor:
     """transformers' NewGELUActivation (GPT-2, Phi-2 "gelu_new"), as it runs: the tanh
     approximation written out in torch, several kernels (pow, mul, add, tanh, ...)."""
-    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+    return (
+        0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+    )
 
 
 PLAIN_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
