@@ -75,7 +75,7 @@ def test_bad_model_type_is_named() -> None:
     pytest.importorskip("transformers", reason="transformers is not installed")
     from llm_roofline.measure.hf_models import hf_config
 
-    with pytest.raises(ValueError, match="model_type must be a string|'model_type' must be"):
+    with pytest.raises(ValueError, match="field 'model_type' must be a string"):
         hf_config({"hidden_size": 8})
 
 

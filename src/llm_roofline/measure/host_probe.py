@@ -69,7 +69,7 @@ class HostProbe:
         from .torch_backend import TORCH_DTYPES
 
         self.device = device
-        self.gemms = {}
+        self.gemms: dict[str, tuple[int, Any, Any]] = {}
         for dtype in dtypes:
             n = GEMM_N.get(dtype, 1024)
             a = torch.randn(n, n, device=device).to(TORCH_DTYPES[dtype])
@@ -78,20 +78,25 @@ class HostProbe:
         self.matrix = torch.ones(nbytes // 4 // 1024, 1024, device=device)
         self.ones = torch.ones(1024, device=device)
 
-    def _sync(self) -> None:
-        if self.device == "cuda":
-            import torch
+    def _timed(self, call: Any) -> float:
+        """The fastest of CALLS runs of ``call`` (synchronized on a GPU)."""
+        import torch
 
-            torch.cuda.synchronize()
+        def run() -> None:
+            call()
+            if self.device == "cuda":
+                torch.cuda.synchronize()
+
+        run()  # warm-up
+        return _fastest(run)
 
     def measure(self) -> HostSpeed:
         import torch
 
         with torch.inference_mode():
-            gemm = {}
-            for dtype, (n, a, b) in self.gemms.items():
-                torch.mm(a, b)  # warm-up
-                gemm[dtype] = 2.0 * n**3 / _fastest(lambda a=a, b=b: (torch.mm(a, b), self._sync()))
-            torch.mv(self.matrix, self.ones)
-            read_s = _fastest(lambda: (torch.mv(self.matrix, self.ones), self._sync()))
+            gemm = {
+                dtype: 2.0 * n**3 / self._timed(lambda a=a, b=b: torch.mm(a, b))
+                for dtype, (n, a, b) in self.gemms.items()
+            }
+            read_s = self._timed(lambda: torch.mv(self.matrix, self.ones))
         return HostSpeed(gemm, 4.0 * self.matrix.numel() / read_s)

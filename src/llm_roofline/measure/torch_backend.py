@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
-import torch.nn.functional as F  # noqa: N812  # torch's own convention
+import torch.nn.functional as F  # torch's own convention
 
 from ..inputs.model import Model
 from .plan import AttentionPlan

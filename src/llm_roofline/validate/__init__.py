@@ -56,6 +56,6 @@ def run_validations(
         meta |= describe(opts) | {"engine": opts.engine, "layers": m.num_layers}
         rows = compare(m, hw, timed, opts.engine, opts.statistic)
         v = validation(rows, meta)
-        v.meta["host_probe"] = host_meta(v.rows, probe)
+        v.meta["host_probe"] = host_meta(v.rows, None if probe is None else probe.retries)
         out.append(v)
     return out

@@ -206,11 +206,11 @@ def validation(rows: Sequence[Row], meta: dict[str, Any]) -> Validation:
     return Validation(tuple(rows), summarize(rows), meta)
 
 
-def host_meta(rows: Sequence[Row], probe: Any) -> dict[str, Any] | None:
+def host_meta(rows: Sequence[Row], reprobes: int | None) -> dict[str, Any] | None:
     """The host probe's spread over the points (now / profile; drift.py) for the output:
     GEMM ratios by dtype, the read ratio, the points run on a host slower than the
     profile by more than the margin, the re-probes; None when no probe ran."""
-    if probe is None:
+    if reprobes is None:
         return None
     gemm: dict[str, list[float]] = {}
     for r in rows:
@@ -221,7 +221,7 @@ def host_meta(rows: Sequence[Row], probe: Any) -> dict[str, Any] | None:
         "gemm_ratio": {d: spread(v) for d, v in gemm.items()},
         "read_ratio": spread([r.memory_ratio for r in rows]),
         "points_slower_than_margin": sum(1 for r in rows if r.host_slower_by > MARGIN),
-        "reprobes": probe.retries,
+        "reprobes": reprobes,
     }
 
 

@@ -22,7 +22,7 @@ def _host(r: Row) -> str:
     return f"{r.compute_ratio:4.2f}/{r.memory_ratio:4.2f}x"
 
 
-def _probe_lines(v: Validation) -> list[str]:
+def probe_lines(v: Validation) -> list[str]:
     """What the host probe saw, and that the predictions are normalized by it."""
     h = v.meta.get("host_probe")
     if not h:
@@ -62,7 +62,7 @@ def render_table(v: Validation) -> str:
             f"{_ms(r.calibrated_s)} {_pct(r.calibrated_error)} "
             f"{_ms(r.flat_s)} {_pct(r.flat_error)}" + (f" {_host(r)}" if _probed(v) else "")
         )
-    lines += [*_probe_lines(v), ""]
+    lines += [*probe_lines(v), ""]
     lines += ["summary (|error| of the calibrated prediction; ideal error should be <= 0):"]
     for s in v.summary:
         lines.append(
@@ -88,7 +88,7 @@ def render_markdown(v: Validation) -> str:
             f"| {r.calibrated_s * 1e3:.2f} ({r.calibrated_error:+.1%}) "
             f"| {r.flat_s * 1e3:.2f} ({r.flat_error:+.1%}) | {_host(r)} |"
         )
-    lines += _probe_lines(v)
+    lines += probe_lines(v)
     lines += [
         "",
         "| dtype | phase | points | calibrated median abs err | worst | flat-default median "
