@@ -115,7 +115,23 @@ def setup(args: argparse.Namespace) -> tuple[Hardware, list[tuple[Model, list[Po
         parse_ints("--batches", args.batches),
         parse_ints("--context-lens", args.context_lens, minimum=0),
     )
-    return hw, [(_model(name), points) for name in models], device
+    chosen = [_model(name) for name in models]
+    return hw, [(m, within_positions(m, points)) for m in chosen], device
+
+
+def within_positions(m: Model, points: list[Point]) -> list[Point]:
+    """Points past a learned position table (GPT-2: 1,024 positions) moved to its end: a
+    prefill of at most that many tokens, a decode step at most at its last position."""
+    limit = m.max_position_embeddings if m.position_embeddings else None
+    if limit is None:
+        return points
+    out = []
+    for p in points:
+        most = limit if p.phase == "prefill" else limit - 1
+        q = p if p.tokens <= most else dataclasses.replace(p, tokens=most)
+        if q not in out:
+            out.append(q)
+    return out
 
 
 def _model(spec: str) -> Model:

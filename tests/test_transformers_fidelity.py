@@ -94,6 +94,8 @@ def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]
         (["--layers", "13"], "--layers 13: openai-community/gpt2 has only 12 layers"),
         (["--engine", "pytorch"], "--engine must be one of"),
         (["--engine", "transformers"], "no 'transformers' profile"),
+        (["--prompt-lens", "2048"], "--prompt-lens 2048: openai-community/gpt2 has 1024"),
+        (["--context-lens", "1024"], "gpt2 has 1024 learned positions, so at most 1023"),
     ],
 )
 def test_validate_bad_inputs_are_one_line(

@@ -147,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
     args.engine = engine_for(args.engine, args.backend, hardware, dtypes)
     check_engine(hardware, dtypes, args.engine, args.hardware)
     points = grid(dtypes, args.prompt_lens, args.batches, args.context_lens)
+    check_positions(model, points)
     check_memory(model, points, device, args.backend)
     return _time_and_print(args, model, hardware, points, device)
 
@@ -222,6 +223,23 @@ def _device_and_dtypes(requested: str, dtypes: list[str]) -> tuple[str, tuple[st
     bf16 = bool(cuda and torch.cuda.is_bf16_supported())
     chosen = select_dtypes(dtypes, backend="torch", device=device, bf16_supported=bf16)
     return device, chosen
+
+
+def check_positions(model: Model, points: Sequence[Point]) -> None:
+    """A UsageError when a point needs positions past a learned position table."""
+    from . import UsageError
+
+    if not model.position_embeddings or model.max_position_embeddings is None:
+        return
+    limit = model.max_position_embeddings
+    for p in points:
+        need = p.tokens + (1 if p.phase == "decode" else 0)
+        if need > limit:
+            flag = "--prompt-lens" if p.phase == "prefill" else "--context-lens"
+            raise UsageError(
+                f"{flag} {p.tokens}: {model.name} has {limit} learned positions, so at most "
+                f"{limit if p.phase == 'prefill' else limit - 1} here"
+            )
 
 
 def check_memory(model: Model, points: Sequence[Point], device: str, backend: str) -> None:

@@ -154,3 +154,19 @@ def transformers_available() -> bool:
     except ImportError:
         return False
     return True
+
+
+def framework_wanted(framework: str, backend: str) -> bool:
+    """Whether ``measure`` runs these probes: ``framework`` auto (when transformers is
+    importable, torch backend), transformers (required) or none."""
+    if framework not in ("auto", "transformers", "none"):
+        raise ValueError(f"framework must be auto, transformers or none; got {framework!r}")
+    if framework == "none":
+        return False
+    ok = backend == "torch" and transformers_available()
+    if framework == "transformers" and not ok:
+        raise ValueError(
+            "framework 'transformers' needs the torch backend and the transformers package "
+            "(pip install 'llm-roofline[torch,hf]')"
+        )
+    return ok

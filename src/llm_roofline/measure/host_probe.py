@@ -5,21 +5,23 @@ again before every round of points and compares (``validate/drift.py``): on a sh
 host the speed drifts by 1.3-1.5x between spells of minutes, and a prediction made for
 the profile's spell is then compared with a measurement taken in another.
 
-- GEMM: (n, n) @ (n, n), 2·n³ FLOPs, n = 1024 (fp32: 512, a few ms each), the fastest
-  of ``CALLS`` calls: FLOP/s.
+- GEMM: (n, n) @ (n, n), 2·n³ FLOPs, n = 512 (0.27 GFLOP: a few ms with AVX-512 or
+  AMX, 0.3 s where bf16 is emulated), the fastest of ``CALLS`` calls: FLOP/s.
 - read: ``torch.mv`` of a fp32 (N/1024, 1024) matrix with a ones vector, every element
   read once (4·N bytes; the vector and the output are negligible), N·4 bytes = max(256
   MiB, 2 × LLC) capped at 1 GiB so it streams from DRAM: the fastest of ``CALLS``: bytes/s.
+``quick`` (``measure --quick``): n = 128 and 8 MiB, a check of the machinery only.
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 from dataclasses import dataclass
 from typing import Any
 
 CALLS = 5
-GEMM_N = {"fp32": 512, "bf16": 1024, "fp16": 1024}
+GEMM_N = 512
 MiB = 1 << 20
 
 
@@ -63,7 +65,9 @@ def _fastest(call: Any, calls: int = CALLS) -> float:
 class HostProbe:
     """Holds the probe's tensors (allocated once) and measures the host on each call."""
 
-    def __init__(self, dtypes: tuple[str, ...], llc_bytes: int, device: str = "cpu") -> None:
+    def __init__(
+        self, dtypes: tuple[str, ...], llc_bytes: int, device: str = "cpu", quick: bool = False
+    ) -> None:
         import torch
 
         from .torch_backend import TORCH_DTYPES
@@ -71,10 +75,10 @@ class HostProbe:
         self.device = device
         self.gemms: dict[str, tuple[int, Any, Any]] = {}
         for dtype in dtypes:
-            n = GEMM_N.get(dtype, 1024)
+            n = 128 if quick else GEMM_N
             a = torch.randn(n, n, device=device).to(TORCH_DTYPES[dtype])
             self.gemms[dtype] = (n, a, a.clone())
-        nbytes = min(1024 * MiB, max(256 * MiB, 2 * llc_bytes))
+        nbytes = 8 * MiB if quick else min(1024 * MiB, max(256 * MiB, 2 * llc_bytes))
         self.matrix = torch.ones(nbytes // 4 // 1024, 1024, device=device)
         self.ones = torch.ones(1024, device=device)
 
@@ -100,3 +104,23 @@ class HostProbe:
             }
             read_s = self._timed(lambda: torch.mv(self.matrix, self.ones))
         return HostSpeed(gemm, 4.0 * self.matrix.numel() / read_s)
+
+
+def host_probe(
+    backend: str, dtypes: tuple[str, ...], llc: int, device: str, quick: bool
+) -> HostProbe | None:
+    """The probe ``measure`` runs (torch only; None for the numpy backend)."""
+    return HostProbe(dtypes, llc, device, quick) if backend == "torch" else None
+
+
+def merge_speeds(speeds: list[Any], statistic: str) -> dict[str, Any]:
+    """The host probe of the spell the profile describes: the fastest of the probes taken
+    before, between and after the passes under ``min`` (the profile keeps each probe's
+    fastest pass), their median otherwise; with every probe for the record."""
+    pick = max if statistic == "min" else statistics.median
+    dtypes = speeds[0].gemm_flops_per_s
+    return {
+        "gemm_flops_per_s": {d: float(pick(s.gemm_flops_per_s[d] for s in speeds)) for d in dtypes},
+        "read_bytes_per_s": float(pick(s.read_bytes_per_s for s in speeds)),
+        "probes": [s.to_dict() for s in speeds],
+    }

@@ -24,6 +24,8 @@ from . import probes
 from .allocator import keep_freed_memory
 from .device import select_device, select_dtypes
 from .fit import KernelSpec, Sample, fit_kernel
+from .hf_overhead import framework_wanted
+from .host_probe import host_probe, merge_speeds
 from .plan import Plan, full_plan, quick_plan
 from .sweeps import (
     TINY,
@@ -139,9 +141,14 @@ def empirical_roofs(runs: list[DtypeRun], stream: dict[str, float]) -> Roofs:
     return Roofs(peaks, bandwidth)
 
 
+# Memory efficiency over rows as well as weight size: on a CPU a 1-row matmul is a GEMV
+# kernel and 2-16 rows a skinny GEMM, which stream the same weights at different rates
+# (AMD EPYC, fp32: 0.8 of the roof at 1 row, 0.3-0.4 at 4-16); one curve over weight
+# bytes alone split the difference, over-predicting batch-1 decode and under-predicting
+# batch 4 (docs/VALIDATION.md). The shipped GPU tables keep their own spec (kernel_set).
 MATMUL_SPEC = KernelSpec(
     compute=("tokens", "weight_bytes"),
-    memory=("weight_bytes",),
+    memory=("tokens", "weight_bytes"),
     knots=(("tokens", "distinct"), ("weight_bytes", "distinct")),
 )
 ATTENTION_SPEC = KernelSpec(compute=("keys",), memory=("keys",), knots=(("keys", "distinct"),))
@@ -221,7 +228,8 @@ def flat_efficiencies(table: dict[str, Any]) -> tuple[float, float]:
     for entry in table["dtypes"].values():
         matmul = entry["matmul"]
         big += list(matmul["compute"]["efficiency"][-1])
-        small += list(matmul["memory"]["efficiency"])
+        memory = matmul["memory"]["efficiency"]  # over weight bytes, or rows × weight bytes
+        small += [x for row in memory for x in (row if isinstance(row, list) else [row])]
 
     def clip(values: list[float]) -> float:
         return round(min(1.0, max(0.01, statistics.median(values))), 3)
@@ -261,8 +269,8 @@ def measure_profile(
     if options.passes < 1:
         raise ValueError(f"passes must be >= 1, got {options.passes}")
     streams, by_pass, speeds = [], [], []
-    probe = _host_probe(backend.name, dtypes, cpu["llc_bytes"], device)
-    hf = _framework_wanted(options, backend.name)
+    probe = host_probe(backend.name, dtypes, cpu["llc_bytes"], device, options.quick)
+    hf = framework_wanted(options.framework, backend.name)
     with backend.session():
         for _ in range(options.passes):
             speeds += [probe.measure()] if probe else []
@@ -286,51 +294,14 @@ def measure_profile(
     }
     profile = _profile(device, info, cpu, stream, runs, roofs, table, options)
     if speeds:  # validate reads it from the table (a Hardware keeps no ``machine``)
-        probe = merge_speeds(speeds, options.statistic)
-        profile["machine"]["host_probe"] = probe
-        table["host_probe"] = {k: v for k, v in probe.items() if k != "probes"}
+        merged = merge_speeds(speeds, options.statistic)
+        profile["machine"]["host_probe"] = merged
+        table["host_probe"] = {k: v for k, v in merged.items() if k != "probes"}
     if hf_runs:
         from .hf_engine import add_framework
 
         add_framework(profile, hf_runs)
     return profile
-
-
-def _host_probe(backend: str, dtypes: tuple[str, ...], llc: int, device: str) -> Any:
-    if backend != "torch":
-        return None
-    from .host_probe import HostProbe
-
-    return HostProbe(dtypes, llc, device)
-
-
-def merge_speeds(speeds: list[Any], statistic: str) -> dict[str, Any]:
-    """The host probe of the spell the profile describes: the fastest of the probes taken
-    before, between and after the passes under ``min`` (the profile keeps each probe's
-    fastest pass), their median otherwise; with every probe for the record."""
-    pick = max if statistic == "min" else statistics.median
-    dtypes = speeds[0].gemm_flops_per_s
-    return {
-        "gemm_flops_per_s": {d: float(pick(s.gemm_flops_per_s[d] for s in speeds)) for d in dtypes},
-        "read_bytes_per_s": float(pick(s.read_bytes_per_s for s in speeds)),
-        "probes": [s.to_dict() for s in speeds],
-    }
-
-
-def _framework_wanted(options: MeasureOptions, backend: str) -> bool:
-    from .hf_overhead import transformers_available
-
-    if options.framework not in ("auto", "transformers", "none"):
-        raise ValueError(f"framework must be auto, transformers or none; got {options.framework!r}")
-    if options.framework == "none":
-        return False
-    ok = backend == "torch" and transformers_available()
-    if options.framework == "transformers" and not ok:
-        raise ValueError(
-            "framework 'transformers' needs the torch backend and the transformers package "
-            "(pip install 'llm-roofline[torch,hf]')"
-        )
-    return ok
 
 
 def _framework_run(dtype: str, device: str, runner: Runner, plan: Plan) -> Any:
