@@ -102,7 +102,8 @@ def test_validate_bad_inputs_are_one_line(
     extra: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["validate", "--model", "gpt2", "--hardware", "docs/profiles/dev-cpu.json"]
-    args += ["--backend", "transformers", "--dtypes", "fp32", *extra]
+    args += ["--backend", "transformers", "--dtypes", "fp32", "--prompt-lens", "128"]
+    args += ["--context-lens", "256", *extra]
     code, err = _cli(args, capsys)
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1

@@ -142,13 +142,12 @@ def run(args: argparse.Namespace) -> int:
     model = truncated(model, args.layers)
     if args.backend == "ours":  # transformers builds every architecture the catalog has
         check_supported(model)
-
     device, dtypes = _device_and_dtypes(args.device, parse_list(args.dtypes))
-    args.engine = engine_for(args.engine, args.backend, hardware, dtypes)
-    check_engine(hardware, dtypes, args.engine, args.hardware)
     points = grid(dtypes, args.prompt_lens, args.batches, args.context_lens)
     check_positions(model, points)
     check_memory(model, points, device, args.backend)
+    args.engine = engine_for(args.engine, args.backend, hardware, dtypes)
+    check_engine(hardware, dtypes, args.engine, args.hardware)
     return _time_and_print(args, model, hardware, points, device)
 
 
