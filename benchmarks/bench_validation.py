@@ -11,25 +11,33 @@ per dtype × phase: the ideal time never above the measured time; calibrated med
 |error| <= 10% and worst <= 25%. A report, not a test: it prints MISS rather than failing
 (unless --strict). Timings on a shared machine are noisy: run it on a quiet one, with
 --threads matching the profile's.
+
+Through Hugging Face transformers, on the four architectures of docs/VALIDATION.md, each
+model given as NAME@LAYERS to keep its first LAYERS layers (every width unchanged):
+
+    .venv/bin/python benchmarks/bench_validation.py --profile PROFILE --backend transformers \
+        --models gpt2,phi-2@4,opt-1.3b@4,smollm2-360m@8 --statistic min --context-lens 256,1024
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from llm_roofline import Hardware, Model
 from llm_roofline.catalog.hardware_catalog import resolve_hardware
 from llm_roofline.catalog.model_catalog import get_model
 from llm_roofline.measure.device import parse_ints, parse_list, select_device, select_dtypes
 from llm_roofline.validate import run_validations
-from llm_roofline.validate.compare import Row, summarize, validation
+from llm_roofline.validate.compare import Row, host_meta, summarize, validation
 from llm_roofline.validate.harness import Point, TimingOptions, grid
-from llm_roofline.validate.render import render_markdown, render_table
+from llm_roofline.validate.render import probe_lines, render_markdown, render_table
 
 MEDIAN_TARGET, WORST_TARGET = 0.10, 0.25
 DEFAULT_MODELS = "qwen2.5-0.5b,smollm2-360m,llama-3.2-1b"
@@ -51,6 +59,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--min-repeats", type=int, default=2)
     p.add_argument("--budget-s", type=float, default=15.0)
     p.add_argument("--statistic", choices=("median", "min"), help="default: the profile's")
+    p.add_argument("--backend", choices=("ours", "transformers"), default="ours")
+    p.add_argument("--engine", help="default: transformers with that backend, else generic")
     p.add_argument("--out", help="write OUT.json and OUT.md")
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     return p.parse_args(argv)
@@ -105,7 +115,35 @@ def setup(args: argparse.Namespace) -> tuple[Hardware, list[tuple[Model, list[Po
         parse_ints("--batches", args.batches),
         parse_ints("--context-lens", args.context_lens, minimum=0),
     )
-    return hw, [(get_model(name), points) for name in models], device
+    chosen = [_model(name) for name in models]
+    return hw, [(m, within_positions(m, points)) for m in chosen], device
+
+
+def within_positions(m: Model, points: list[Point]) -> list[Point]:
+    """Points past a learned position table (GPT-2: 1,024 positions) moved to its end: a
+    prefill of at most that many tokens, a decode step at most at its last position."""
+    limit = m.max_position_embeddings if m.position_embeddings else None
+    if limit is None:
+        return points
+    out = []
+    for p in points:
+        most = limit if p.phase == "prefill" else limit - 1
+        q = p if p.tokens <= most else dataclasses.replace(p, tokens=most)
+        if q not in out:
+            out.append(q)
+    return out
+
+
+def _model(spec: str) -> Model:
+    """NAME or NAME@LAYERS (the first LAYERS layers of NAME)."""
+    name, _, layers = spec.partition("@")
+    m = get_model(name)
+    if not layers:
+        return m
+    n = parse_ints("--models", layers)[0]
+    if not 1 <= n <= m.num_layers:
+        raise ValueError(f"--models {spec}: {m.name} has {m.num_layers} layers, not {n}")
+    return dataclasses.replace(m, num_layers=n)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,9 +161,12 @@ def main(argv: list[str] | None = None) -> int:
         budget_s=args.budget_s,
         threads=args.threads,
         statistic=statistic,
+        backend=args.backend,
+        engine=args.engine or ("transformers" if args.backend == "transformers" else "generic"),
     )
     rows: list[Row] = []
     started = time.perf_counter()
+    probes: list[dict[str, Any] | None] = []
     for v in run_validations(
         groups,
         hw,
@@ -134,8 +175,20 @@ def main(argv: list[str] | None = None) -> int:
     ):
         print(render_table(v), flush=True)
         rows += v.rows
+        probes.append(v.meta.get("host_probe"))
     result = validation(
-        rows, {"profile": args.profile, "hardware": hw.name, "threads": args.threads}
+        rows,
+        {
+            "profile": args.profile,
+            "hardware": hw.name,
+            "threads": args.threads,
+            "backend": args.backend,
+            "engine": opts.engine,
+            "layers": {m.name: m.num_layers for m, _ in groups},
+            "host_probe": host_meta(
+                rows, probes[-1]["reprobes"] if probes[-1:] and probes[-1] else None
+            ),
+        },
     )
     errors = [abs(r.calibrated_error) for r in rows]
     print(
@@ -144,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     lines = verdicts(rows)
     print("\n".join(lines))
+    print("\n".join(probe_lines(result)))
     if args.out:
         Path(f"{args.out}.json").write_text(json.dumps(result.to_dict(), indent=1))
         Path(f"{args.out}.md").write_text(

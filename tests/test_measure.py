@@ -4,6 +4,7 @@ profiles ``load_hardware_file`` accepts (numpy always; torch when installed)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections import Counter
 from pathlib import Path
@@ -193,6 +194,13 @@ def test_quick_torch_profile_is_accepted(tmp_path: Path) -> None:
     entry = profile["efficiency_table"]["dtypes"]["fp32"]
     assert entry["overhead_method"] == "tiny-decoder fit" and entry["per_layer_overhead_s"] > 0
     assert profile["machine"]["threads_used"] == 1
+    # the host probe and, with transformers installed, its engines (hf_engine.py)
+    probe = profile["efficiency_table"]["host_probe"]
+    assert probe["gemm_flops_per_s"]["fp32"] > 0 and probe["read_bytes_per_s"] > 0
+    if importlib.util.find_spec("transformers") is not None:
+        table = profile["efficiency_table"]
+        assert sorted(table["engines"]) == ["transformers", "transformers-static"]
+        assert table["dtypes"]["fp32"]["elementwise"]["framework_step"]["fixed_s"] >= 0
 
 
 def test_cli_measure_writes_a_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

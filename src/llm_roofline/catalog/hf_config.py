@@ -173,12 +173,23 @@ def model_from_hf_dict(
         )
     try:
         kwargs = FAMILIES[model_type](Fields(config, origin))
+        kwargs.setdefault("activation", _activation(config))
         return Model(name=name, source=origin if source is None else source, **kwargs)
     except (TypeError, ValueError) as exc:
         if str(exc).startswith(f"{origin}: "):
             raise
         # A cross-field rule of Model/MoE/MLA the family mapping did not pre-check.
         raise ValueError(f"{origin}: {exc}") from None
+
+
+def _activation(config: dict[str, Any]) -> str:
+    """The MLP's activation as transformers names it (``hidden_act``; GPT-2 and OPT:
+    ``activation_function``), "" when the config gives none as a string."""
+    for key in ("hidden_act", "activation_function", "hidden_activation"):
+        value = config.get(key)
+        if isinstance(value, str):
+            return value
+    return ""
 
 
 def short_source(path: Path, name: str) -> str:

@@ -234,7 +234,8 @@ def add_workload_args(parser: argparse.ArgumentParser) -> None:
         "--engine",
         metavar="ENGINE",
         help="whose kernels and fixed costs the expected time describes: generic (default, a "
-        "well-tuned server engine), tensorrt-llm, vllm, sglang, llama.cpp, gpt-fast, mlx",
+        "well-tuned server engine), tensorrt-llm, vllm, sglang, llama.cpp, gpt-fast, mlx; "
+        "with a measured profile also transformers (its DynamicCache) and transformers-static",
     )
 
 

@@ -50,6 +50,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--backend", choices=("auto", "torch", "numpy"), default="auto")
     p.add_argument("--quick", action="store_true", help="tiny sizes, seconds: not a calibration")
     p.add_argument(
+        "--framework",
+        choices=("auto", "transformers", "none"),
+        default="auto",
+        help="also measure the transformers engine profile (its cache copy and host time per "
+        "layer and step, through tiny transformers models): auto when transformers is "
+        "installed (default), transformers to require it, none to skip",
+    )
+    p.add_argument(
         "--model",
         default="",
         metavar="MODELS",
@@ -97,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         models,
         args.statistic,
         args.passes,
+        args.framework,
     )
     with Progress(planned_steps(options, len(dtypes)), label="measure", eta=True) as bar:
         profile = measure_profile(options, tick=lambda note: bar.advance(note=note))

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..inputs.bounds import BATCH, TOKENS, Bound, quantity
+from ..inputs.bounds import BATCH, LAYERS, TOKENS, Bound, quantity
 from .common import add_model_args, int_at_least, split_list, text_value, warn
 
 if TYPE_CHECKING:
@@ -68,6 +68,26 @@ def add_parser(sub: Any) -> None:
         help="ours: the compact reference model (default); transformers: the same model "
         "through Hugging Face transformers (pip install 'llm-roofline[torch,hf]')",
     )
+    add(
+        "--layers",
+        type=int_at_least(1, LAYERS),
+        metavar="N",
+        help="keep the first N layers of the model (every width unchanged): a faster run "
+        "whose prediction is for the same N-layer model",
+    )
+    add(
+        "--engine",
+        type=text_value,
+        metavar="ENGINE",
+        help="whose expected time to compare with: transformers with --backend transformers "
+        "(the profile's transformers engine: its DynamicCache copy and host time), the "
+        "profile as measured (generic) with --backend ours",
+    )
+    add(
+        "--no-host-probe",
+        action="store_true",
+        help="skip the host-speed probe before each round (and the normalization by it)",
+    )
     add("--device", choices=("auto", "cpu", "cuda"), default="auto")
     add("--threads", type=int_at_least(1, THREADS), metavar="N", help="CPU threads (all)")
     add("--repeats", type=int_at_least(1, REPEATS), default=5, help="timed runs per point (5)")
@@ -119,11 +139,77 @@ def run(args: argparse.Namespace) -> int:
     from ..measure.reference_model import check_supported
     from ..validate.harness import grid
 
-    check_supported(model)
+    model = truncated(model, args.layers)
+    if args.backend == "ours":  # transformers builds every architecture the catalog has
+        check_supported(model)
     device, dtypes = _device_and_dtypes(args.device, parse_list(args.dtypes))
     points = grid(dtypes, args.prompt_lens, args.batches, args.context_lens)
+    check_positions(model, points)
     check_memory(model, points, device, args.backend)
+    args.engine = engine_for(args.engine, args.backend, hardware, dtypes)
+    check_engine(hardware, dtypes, args.engine, args.hardware)
     return _time_and_print(args, model, hardware, points, device)
+
+
+def truncated(model: Model, layers: int | None) -> Model:
+    """The first ``layers`` layers of ``model`` (its name kept: the catalog config is found
+    by it); a UsageError when the model has fewer or is not uniform enough to cut."""
+    import dataclasses
+
+    from . import UsageError
+
+    if layers is None or layers == model.num_layers:
+        return model
+    if layers > model.num_layers:
+        raise UsageError(f"--layers {layers}: {model.name} has only {model.num_layers} layers")
+    if model.sliding_window_layers or (model.moe is not None and model.moe.first_dense_layers):
+        raise UsageError(
+            f"--layers {layers}: {model.name} has per-layer kinds (sliding or dense-first "
+            "layers); run it whole"
+        )
+    return dataclasses.replace(model, num_layers=layers)
+
+
+def engine_for(engine: str | None, backend: str, hardware: Hardware, dtypes: Sequence[str]) -> str:
+    """The engine the prediction is for: the one given (checked); else with the
+    transformers backend the profile's transformers engine when it has one (a warning and
+    the kernels alone when it has not), else the profile as measured (generic)."""
+    from ..engine.timing import Roofs
+    from ..inputs.workload import normalize_engine
+    from . import UsageError
+
+    if engine is not None:
+        try:
+            return normalize_engine("--engine", engine)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    if backend != "transformers":
+        return "generic"
+    try:
+        for dtype in dtypes:
+            Roofs.of(hardware, dtype, "transformers")
+    except ValueError:
+        warn(
+            [
+                f"{hardware.name} has no transformers engine profile (measure one with "
+                "`llm-roofline measure` and transformers installed): the prediction leaves "
+                "out transformers' cache copy and host time"
+            ]
+        )
+        return "generic"
+    return "transformers"
+
+
+def check_engine(hardware: Hardware, dtypes: Sequence[str], engine: str, given: str) -> None:
+    """Before any timing: the profile prices ``engine`` (a UsageError naming it if not)."""
+    from ..engine.timing import Roofs
+    from . import UsageError
+
+    for dtype in dtypes:
+        try:
+            Roofs.of(hardware, dtype, engine)
+        except ValueError as error:
+            raise UsageError(f"--hardware {given}: {error}") from None
 
 
 def _device_and_dtypes(requested: str, dtypes: list[str]) -> tuple[str, tuple[str, ...]]:
@@ -136,6 +222,23 @@ def _device_and_dtypes(requested: str, dtypes: list[str]) -> tuple[str, tuple[st
     bf16 = bool(cuda and torch.cuda.is_bf16_supported())
     chosen = select_dtypes(dtypes, backend="torch", device=device, bf16_supported=bf16)
     return device, chosen
+
+
+def check_positions(model: Model, points: Sequence[Point]) -> None:
+    """A UsageError when a point needs positions past a learned position table."""
+    from . import UsageError
+
+    if not model.position_embeddings or model.max_position_embeddings is None:
+        return
+    limit = model.max_position_embeddings
+    for p in points:
+        need = p.tokens + (1 if p.phase == "decode" else 0)
+        if need > limit:
+            flag = "--prompt-lens" if p.phase == "prefill" else "--context-lens"
+            raise UsageError(
+                f"{flag} {p.tokens}: {model.name} has {limit} learned positions, so at most "
+                f"{limit if p.phase == 'prefill' else limit - 1} here"
+            )
 
 
 def check_memory(model: Model, points: Sequence[Point], device: str, backend: str) -> None:
@@ -169,7 +272,7 @@ def _time_and_print(
 ) -> int:
     from ..render.progress import Progress
     from ..validate import run_validation
-    from ..validate.compare import host_load_warning
+    from ..validate.compare import host_drift_warning, host_load_warning
     from ..validate.harness import TimingOptions
     from ..validate.render import render_markdown, render_table
 
@@ -181,12 +284,14 @@ def _time_and_print(
         budget_s=args.budget_s,
         threads=args.threads,
         statistic=args.statistic,
+        host_probe=not args.no_host_probe,
+        engine=args.engine,
     )
     with Progress(len(points), label="validate", eta=True) as bar:
         result = run_validation(model, hardware, points, opts, lambda p, t: bar.advance())
-    loaded = host_load_warning(result)
-    if loaded:
-        warn([loaded])
+    notes = [host_load_warning(result), host_drift_warning(result)]
+    if any(notes):
+        warn([n for n in notes if n])
     if args.format == "json":
         print(json.dumps(result.to_dict(), indent=1))
     else:

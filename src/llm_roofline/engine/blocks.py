@@ -9,6 +9,7 @@ A layer is, in execution order (Hugging Face module names inside each block):
   mlp_norm            post_attention_layernorm (Gemma-2/3: pre_feedforward_layernorm)
   mlp                 gate_proj, up_proj, act_fn, down_proj — or router, experts, [shared_experts]
   mlp_residual        [post_feedforward_layernorm], mlp_residual
+  framework           kv_cache_copy, framework_layer — only under the transformers engines
 
 Around the layers: embed_tokens first, final_norm and lm_head last. Layers of identical
 cost are built once and carry a count. Sharding (engine/sharding.py) replaces whole blocks
@@ -21,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..inputs.model import LayerGroup, Model
-from . import mla, moe, ops
+from . import framework, mla, moe, ops
 from .attention import attention_ops
 from .ops import OpCost, Pass
 
@@ -69,6 +70,7 @@ def layer_blocks(m: Model, p: Pass, group: LayerGroup) -> list[Block]:
     else:  # Falcon-7B, Phi-2: one norm feeds attention and MLP in parallel
         before_mlp = []
     after_mlp = [ops.norm("post_feedforward_layernorm", m, p)] if sandwich else []
+    extra = framework.layer_ops(m, p, group.window)  # transformers' own (framework.py)
     return [
         Block("attention_norm", (ops.norm("input_layernorm", m, p),)),
         Block(ATTENTION_BLOCK, tuple(attention_block(m, p, group.window))),
@@ -76,7 +78,7 @@ def layer_blocks(m: Model, p: Pass, group: LayerGroup) -> list[Block]:
         Block("mlp_norm", tuple(before_mlp)),
         Block(MLP_BLOCK, tuple(mlp_block(m, p, group.moe))),
         Block("mlp_residual", (*after_mlp, ops.residual("mlp_residual", m, p))),
-    ]
+    ] + ([Block("framework", extra)] if extra else [])
 
 
 def flatten(blocks: list[Block], count: int) -> list[OpCost]:

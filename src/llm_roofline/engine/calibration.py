@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..inputs.hardware import EFFICIENCY_TABLE_FORMAT
+from ..inputs.workload import FRAMEWORK_CACHES
 from .curves import Curve
 
 TABLE_FORMAT = EFFICIENCY_TABLE_FORMAT
@@ -36,7 +37,29 @@ OVERHEAD_MODES = ("sum", "max")
 AXES = ("tokens", "weight_bytes", "keys", "flops", "bytes", "intensity", "devices")
 # The element-wise kernels ``measure`` times, and every family a table may list.
 ELEMENTWISE_FAMILIES = ("norm", "rotary", "act_fn", "residual")
-TABLE_FAMILIES = (*ELEMENTWISE_FAMILIES, "softmax", "default")
+# Families of other architectures' kernels and of the framework operators
+# (engine/framework.py): where a table has no entry, the one named here prices them
+# (None: a fixed time of 0, i.e. the framework's host time is not in the table).
+VARIANT_FAMILIES: dict[str, str | None] = {
+    "layernorm": "norm",
+    "act_gelu_new": "act_fn",
+    "act_gelu_tanh": "act_fn",
+    "act_gelu": "act_fn",
+    "act_relu": "act_fn",
+    "cache_copy": "default",
+    "framework_layer": None,
+    "framework_step": None,
+}
+TABLE_FAMILIES = (*ELEMENTWISE_FAMILIES, *VARIANT_FAMILIES, "softmax", "default")
+# The element-wise kernels ``measure`` sweeps: the Llama family's and the others' kernels.
+MEASURED_FAMILIES = (
+    *ELEMENTWISE_FAMILIES,
+    "layernorm",
+    "act_gelu_new",
+    "act_gelu_tanh",
+    "act_gelu",
+    "act_relu",
+)
 COLLECTIVE_IMPLEMENTATIONS = ("nccl", "custom")
 PHASES = ("prefill", "decode")
 ENGINE_NUMBERS = (
@@ -111,10 +134,19 @@ class Calibration:
         return found
 
     def engine(self, name: str | None) -> EngineProfile:
-        """The named engine profile; a table without profiles applies none (as measured)."""
-        if not self.engines:
-            return IDENTITY_ENGINE
+        """The named engine profile; a table without profiles applies none (as measured),
+        except to the framework engines (transformers), whose numbers it must carry; a
+        measured table prices every other engine as measured."""
         key = name or self.default_engine
+        if key in self.engines:
+            return self.engines[key]
+        if key in FRAMEWORK_CACHES:
+            raise ValueError(
+                f"engine: this table has no {key!r} profile (re-run `llm-roofline measure` "
+                "with transformers installed to measure one)"
+            )
+        if not self.engines or self.status == "measured":  # measured kernels, as they ran
+            return IDENTITY_ENGINE
         if key not in self.engines:
             raise ValueError(f"engine: unknown {key!r}; known: {', '.join(sorted(self.engines))}")
         return self.engines[key]

@@ -22,6 +22,7 @@ from .calibration import (
     STATUSES,
     TABLE_FAMILIES,
     TABLE_FORMAT,
+    VARIANT_FAMILIES,
     Calibration,
     CollectiveModel,
     DtypeModel,
@@ -171,6 +172,11 @@ def parse_dtype(where: str, data: Any) -> DtypeModel:
         str(f): parse_kernel(f"{where}.elementwise.{f}", v, ELEMENTWISE_AXES)
         for f, v in families.items()
     }
+    for family, parent in VARIANT_FAMILIES.items():  # every family has an entry
+        if family not in elementwise:
+            elementwise[family] = (
+                _NO_TIME if parent is None else elementwise.get(parent, elementwise["default"])
+            )
     gather = (
         parse_kernel(f"{where}.gather", data["gather"], ELEMENTWISE_AXES)
         if "gather" in data
@@ -193,6 +199,9 @@ def parse_dtype(where: str, data: Any) -> DtypeModel:
         elementwise=elementwise,
         gather=gather,
     )
+
+
+_NO_TIME = KernelModel(0.0, Curve.constant(1.0), Curve.constant(1.0))
 
 
 def parse_collective(where: str, data: Any) -> CollectiveModel:
@@ -289,7 +298,7 @@ def parse_table(table: Mapping[str, Any]) -> Calibration:
             raise _fail(f"aliases.{alias}", f"names no dtype of the table: {target!r}")
     engines = _obj("engines", table.get("engines", {}))
     default = str(table.get("default_engine", ""))
-    if engines and default not in engines:
+    if engines and default not in engines and (default or status != "measured"):
         raise _fail("default_engine", f"must name one of the engines, got {default!r}")
     return Calibration(
         generation=str(table.get("generation", "")),

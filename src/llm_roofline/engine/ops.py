@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 from ..inputs import xp
 from ..inputs.model import Model
-from ..inputs.workload import Workload
+from ..inputs.workload import FRAMEWORK_CACHES, Workload
 from ..inputs.xp import Number
 
 MATMUL = "matmul"
@@ -63,7 +63,9 @@ class OpCost(NamedTuple):
     # (devices, message_bytes)
     shape: tuple[Any, ...] = ()
     # What calibration looks up (never the name): matmul "linear" | "experts"; attention
-    # "attention"; elementwise "norm" | "rotary" | "act_fn" | "residual" | "softmax";
+    # "attention"; elementwise "norm" | "layernorm" | "rotary" | "act_fn" | "act_gelu_new" |
+    # "act_gelu_tanh" | "act_gelu" | "act_relu" | "residual" | "softmax" | "cache_copy" |
+    # "framework_layer" | "framework_step";
     # gather "embedding"; communication "all_reduce" | "all_gather" | "all_to_all" | "send"
     family: str = ""
     live_bytes: Number = 0.0  # activation bytes live at once while it runs (peak memory)
@@ -98,6 +100,9 @@ class Pass:
     causal: bool = True
     logits_all: bool = False
     mla_decode: str = "absorbed"  # MLA form of a pass over a cache (mla.py); prefill is naive
+    # The engine's KV cache when it adds framework operators (engine/framework.py): "" for
+    # none, "dynamic" (transformers' DynamicCache copies it every step) or "static".
+    framework_cache: str = ""
 
     @property
     def tokens(self) -> Number:
@@ -130,6 +135,7 @@ class Pass:
             causal=workload.causal,
             logits_all=workload.logits == "all",
             mla_decode=workload.mla_decode,
+            framework_cache=FRAMEWORK_CACHES.get(workload.engine, ""),
         )
 
 
@@ -244,11 +250,15 @@ def elementwise(
 
 
 def norm(name: str, m: Model, p: Pass) -> OpCost:
-    """RMSNorm (≈4 FLOPs/element) or LayerNorm (≈8) over (T, d); scale (and bias) read."""
-    per_element = 8 if m.norm == "layernorm" else 4
+    """RMSNorm (≈4 FLOPs/element) or LayerNorm (≈8) over (T, d); scale (and bias) read.
+
+    Family "norm" (RMSNorm) or "layernorm": a table without a layernorm curve prices it
+    as "norm" (calibration_table.py)."""
+    layer = m.norm == "layernorm"
     n = p.tokens * m.hidden_size
+    family = "layernorm" if layer else "norm"
     return elementwise(
-        name, "norm", p, read=n, write=n, flops_per_element=per_element, params=m.norm_params
+        name, family, p, read=n, write=n, flops_per_element=8 if layer else 4, params=m.norm_params
     )
 
 
@@ -291,7 +301,21 @@ def act_fn(m: Model, p: Pass, tokens: Number, intermediate: int) -> OpCost:
     n = tokens * intermediate
     reads = 2 * n if m.gated_mlp else n
     per_element = 5 if m.gated_mlp else 4
-    return elementwise("act_fn", "act_fn", p, read=reads, write=n, flops_per_element=per_element)
+    family = "act_fn" if m.gated_mlp else ACTIVATION_FAMILIES.get(m.activation, "act_fn")
+    return elementwise("act_fn", family, p, read=reads, write=n, flops_per_element=per_element)
+
+
+# A plain MLP's activation (config ``hidden_act`` / ``activation_function``) -> the family
+# whose curve prices it; a table without that curve uses "act_fn" (the gated product's).
+# gelu_new is transformers' NewGELUActivation: the tanh formula in Python, several kernels;
+# gelu_pytorch_tanh is one fused kernel (F.gelu(approximate="tanh")).
+ACTIVATION_FAMILIES = {
+    "gelu_new": "act_gelu_new",
+    "gelu_fast": "act_gelu_new",
+    "gelu_pytorch_tanh": "act_gelu_tanh",
+    "gelu": "act_gelu",
+    "relu": "act_relu",
+}
 
 
 # ---- MLP -----------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from ..inputs import xp
 from ..inputs.layout import Layout
 from ..inputs.model import LayerGroup, Model
 from ..inputs.xp import Number
-from . import moe, ops
+from . import framework, moe, ops
 from .blocks import ATTENTION_BLOCK, MLP_BLOCK, Block, flatten, layer_blocks
 from .ops import COMMUNICATION, OpCost, Pass
 
@@ -223,7 +223,7 @@ def _stage_operators(
     shard, p = shard_model(m, layout), replica_pass(p_stage, layout)
     t, last = layout.tensor, layout.pipeline - 1
     message = p.tokens * m.hidden_size * p.act_bytes
-    out: list[OpCost] = []
+    out: list[OpCost] = list(framework.pass_ops(p))  # transformers' per-pass time, if any
     if stage == 0:
         out.append(ops.embed_tokens(shard, p))
         if t > 1:

@@ -135,6 +135,7 @@ class Model:
     head_dim: int
     intermediate_size: int
     gated_mlp: bool = True  # SwiGLU/GeGLU: gate, up, down; plain: up (fc1), down (fc2)
+    activation: str = ""  # config hidden_act ("silu", "gelu_new", "relu"); "" when not given
     norm: str = "rmsnorm"  # rmsnorm: a scale of d; layernorm: scale and bias, 2·d
     layernorm_bias: bool = True  # False: LayerNorm with a scale only, d (MPT's no_bias)
     norms_per_layer: int = 2  # Gemma-2/3: 4 (pre and post norms); Falcon-7B, Phi-2: 1
@@ -158,6 +159,7 @@ class Model:
     def __post_init__(self) -> None:
         checks.text("name", self.name)
         checks.string("source", self.source)
+        checks.string("activation", self.activation)
         _counts(self, "", _MODEL_COUNTS)
         if self.num_attention_heads % self.num_key_value_heads:
             raise ValueError(

@@ -25,6 +25,12 @@ _COUNTS = {
 # Inference engines with an expected-time profile (catalog/data/efficiency/engines.json).
 # "generic" is a well-tuned server engine (the default).
 ENGINES = ("generic", "tensorrt-llm", "vllm", "sglang", "llama.cpp", "gpt-fast", "mlx")
+# Hugging Face transformers, whose profile only a measured profile carries (``measure``
+# with transformers installed), by its KV cache: "dynamic" (DynamicCache, the default:
+# every step concatenates the whole cache into a new tensor) or "static" (StaticCache:
+# writes the new tokens in place). engine/framework.py prices what the cache implies.
+FRAMEWORK_CACHES = {"transformers": "dynamic", "transformers-static": "static"}
+KNOWN_ENGINES = (*ENGINES, *FRAMEWORK_CACHES)
 ENGINE_ALIASES = {
     "trt-llm": "tensorrt-llm",
     "trtllm": "tensorrt-llm",
@@ -35,17 +41,21 @@ ENGINE_ALIASES = {
     "llama_cpp": "llama.cpp",
     "gptfast": "gpt-fast",
     "gpt_fast": "gpt-fast",
+    "hf": "transformers",
+    "huggingface": "transformers",
+    "transformers-dynamic": "transformers",
+    "hf-static": "transformers-static",
 }
 
 
 def normalize_engine(field: str, name: object) -> str:
     """A user's spelling of an engine ("TRT-LLM", "llamacpp") -> its profile name."""
     if not isinstance(name, str):
-        raise ValueError(f"{field} must be one of {', '.join(ENGINES)}; got {name!r}")
+        raise ValueError(f"{field} must be one of {', '.join(KNOWN_ENGINES)}; got {name!r}")
     key = name.strip().lower()
     key = ENGINE_ALIASES.get(key, key)
-    if key not in ENGINES:
-        raise ValueError(f"{field} must be one of {', '.join(ENGINES)}; got {name!r}")
+    if key not in KNOWN_ENGINES:
+        raise ValueError(f"{field} must be one of {', '.join(KNOWN_ENGINES)}; got {name!r}")
     return key
 
 

@@ -112,6 +112,17 @@ class NumpyBackend:
         if family == "residual":
             a, b = self._randn(1, tokens, d), self._randn(1, tokens, d)
             return lambda i: a + b
+        if family == "layernorm":
+            x, w, b = self._randn(1, tokens, d), self._randn(d), self._randn(d)
+            return lambda i: (
+                (x - x.mean(-1, keepdims=True)) / (x.std(-1, keepdims=True) + 1e-5) * w + b
+            )
+        if family in ("act_gelu_new", "act_gelu_tanh", "act_gelu"):  # numpy has no erf: tanh form
+            x = self._randn(1, tokens, inter)
+            return lambda i: 0.5 * x * (1.0 + np.tanh(0.7978845608 * (x + 0.044715 * x**3)))
+        if family == "act_relu":
+            x = self._randn(1, tokens, inter)
+            return lambda i: np.maximum(x, 0.0)
         raise ValueError(f"unknown element-wise family {family!r}")
 
     def decoder_step(self, m: Model, dtype: str) -> Call | None:

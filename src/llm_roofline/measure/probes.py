@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..engine import ops, roofline
 from ..engine.attention import attention_ops
@@ -20,6 +20,10 @@ from ..inputs.model import Model
 from ..inputs.workload import Workload
 from .plan import AttentionPlan
 
+# The probe of each plain-activation family, as a config's hidden_act names it.
+PLAIN_ACTIVATION_NAMES: dict[str, str] = {}
+for _act, _family in ops.ACTIVATION_FAMILIES.items():
+    PLAIN_ACTIVATION_NAMES.setdefault(_family, _act)
 MIN_WORK_FRACTION = 0.1  # work is never taken below this share of a measured time
 
 
@@ -77,6 +81,11 @@ def elementwise_cost(family: str, dtype: str, tokens: int, dims: tuple[int, int]
         return ops.act_fn(m, p, tokens, inter)
     if family == "residual":
         return ops.residual("attn_residual", m, p)
+    if family == "layernorm":
+        return ops.norm("input_layernorm", replace(m, norm="layernorm"), p)
+    if family in PLAIN_ACTIVATION_NAMES:
+        plain = replace(m, gated_mlp=False, activation=PLAIN_ACTIVATION_NAMES[family])
+        return ops.act_fn(plain, p, tokens, inter)
     raise ValueError(f"unknown element-wise family {family!r}")
 
 

@@ -24,6 +24,8 @@ from . import probes
 from .allocator import keep_freed_memory
 from .device import select_device, select_dtypes
 from .fit import KernelSpec, Sample, fit_kernel
+from .hf_overhead import framework_wanted
+from .host_probe import host_probe, merge_speeds
 from .plan import Plan, full_plan, quick_plan
 from .sweeps import (
     TINY,
@@ -49,6 +51,9 @@ class MeasureOptions:
     models: tuple[str, ...] = ()  # also sweep these models' own matmul shapes
     statistic: str = "median"  # or "min": the fastest call (noisy shared hosts)
     passes: int = 1  # run the whole sweep this many times; merge per point (merge_runs)
+    # "auto": measure transformers' engine profile when it is importable (torch backend);
+    # "transformers": require it; "none": skip it.
+    framework: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -136,9 +141,14 @@ def empirical_roofs(runs: list[DtypeRun], stream: dict[str, float]) -> Roofs:
     return Roofs(peaks, bandwidth)
 
 
+# Memory efficiency over rows as well as weight size: on a CPU a 1-row matmul is a GEMV
+# kernel and 2-16 rows a skinny GEMM, which stream the same weights at different rates
+# (AMD EPYC, fp32: 0.8 of the roof at 1 row, 0.3-0.4 at 4-16); one curve over weight
+# bytes alone split the difference, over-predicting batch-1 decode and under-predicting
+# batch 4 (docs/VALIDATION.md). The shipped GPU tables keep their own spec (kernel_set).
 MATMUL_SPEC = KernelSpec(
     compute=("tokens", "weight_bytes"),
-    memory=("weight_bytes",),
+    memory=("tokens", "weight_bytes"),
     knots=(("tokens", "distinct"), ("weight_bytes", "distinct")),
 )
 ATTENTION_SPEC = KernelSpec(compute=("keys",), memory=("keys",), knots=(("keys", "distinct"),))
@@ -218,7 +228,8 @@ def flat_efficiencies(table: dict[str, Any]) -> tuple[float, float]:
     for entry in table["dtypes"].values():
         matmul = entry["matmul"]
         big += list(matmul["compute"]["efficiency"][-1])
-        small += list(matmul["memory"]["efficiency"])
+        memory = matmul["memory"]["efficiency"]  # over weight bytes, or rows × weight bytes
+        small += [x for row in memory for x in (row if isinstance(row, list) else [row])]
 
     def clip(values: list[float]) -> float:
         return round(min(1.0, max(0.01, statistics.median(values))), 3)
@@ -257,11 +268,16 @@ def measure_profile(
     runner = Runner(backend, plan, tick or (lambda note: None), options.statistic)
     if options.passes < 1:
         raise ValueError(f"passes must be >= 1, got {options.passes}")
-    streams, by_pass = [], []
+    streams, by_pass, speeds = [], [], []
+    probe = host_probe(backend.name, dtypes, cpu["llc_bytes"], device, options.quick)
+    hf = framework_wanted(options.framework, backend.name)
     with backend.session():
         for _ in range(options.passes):
+            speeds += [probe.measure()] if probe else []
             streams.append(runner.stream())
             by_pass.append([runner.dtype_run(dtype) for dtype in dtypes])
+        speeds += [probe.measure()] if probe else []
+        hf_runs = [_framework_run(d, device, runner, plan) for d in dtypes] if hf else []
     stream = merge_stream(streams, options.statistic)
     runs = [merge_runs([p[i] for p in by_pass], options.statistic) for i in range(len(dtypes))]
     roofs = empirical_roofs(runs, stream)
@@ -276,7 +292,26 @@ def measure_profile(
         "quick": options.quick,
         "dtypes": {run.dtype: dtype_table(run, plan, roofs) for run in runs},
     }
-    return _profile(device, info, cpu, stream, runs, roofs, table, options)
+    profile = _profile(device, info, cpu, stream, runs, roofs, table, options)
+    if speeds:  # validate reads it from the table (a Hardware keeps no ``machine``)
+        merged = merge_speeds(speeds, options.statistic)
+        profile["machine"]["host_probe"] = merged
+        table["host_probe"] = {k: v for k, v in merged.items() if k != "probes"}
+    if hf_runs:
+        from .hf_engine import add_framework
+
+        add_framework(profile, hf_runs)
+    return profile
+
+
+def _framework_run(dtype: str, device: str, runner: Runner, plan: Plan) -> Any:
+    from .hf_overhead import framework_run
+
+    run = framework_run(
+        dtype, device, lambda call: runner.time(call, warmup=3), plan.rotation_bytes
+    )
+    runner.tick(f"{dtype} transformers")
+    return run
 
 
 def _threads(n: int) -> str:

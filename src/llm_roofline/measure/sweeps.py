@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..engine.calibration import ELEMENTWISE_FAMILIES
+from ..engine.calibration import ELEMENTWISE_FAMILIES, MEASURED_FAMILIES
 from ..inputs.dtypes import bytes_per_element
 from .plan import AttentionPlan, Plan
 from .probes import probe_model
@@ -157,7 +157,7 @@ class Runner:
 
     def elementwise(self, run: DtypeRun) -> None:
         p = self.plan
-        for family in ELEMENTWISE_FAMILIES:
+        for family in MEASURED_FAMILIES:
             series = run.elementwise.setdefault(family, Series())
             for tokens in p.elementwise_tokens:
                 call = self.backend.elementwise(family, tokens, p.elementwise_dims, run.dtype)
@@ -251,6 +251,6 @@ def step_count(plan: Plan, dtypes: int) -> int:
         large = d_in * d_out >= plan.large_weight_params
         linear += sum(1 for t in plan.tokens if not (large and t > plan.large_max_tokens))
     per_dtype = (
-        len(plan.gemm_sizes) + linear + len(plan.attention.keys) + len(ELEMENTWISE_FAMILIES) + 1
+        len(plan.gemm_sizes) + linear + len(plan.attention.keys) + len(MEASURED_FAMILIES) + 1
     )
     return 3 + dtypes * per_dtype

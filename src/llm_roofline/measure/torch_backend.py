@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
+import torch.nn.functional as F  # torch's own convention
 
 from ..inputs.model import Model
 from .plan import AttentionPlan
@@ -20,6 +22,22 @@ from .reference_model import build_decoder
 from .torch_blocks import apply_rope, attend, rms_norm, rope_tables, swiglu
 
 Call = Callable[[int], object]
+
+
+def gelu_new(x: torch.Tensor) -> torch.Tensor:
+    """transformers' NewGELUActivation (GPT-2, Phi-2 "gelu_new"), as it runs: the tanh
+    approximation written out in torch, several kernels (pow, mul, add, tanh, ...)."""
+    return (
+        0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+    )
+
+
+PLAIN_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "act_gelu_new": gelu_new,
+    "act_gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),  # gelu_pytorch_tanh
+    "act_gelu": F.gelu,
+    "act_relu": F.relu,  # OPT
+}
 TORCH_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -114,6 +132,13 @@ class TorchBackend:
         if family == "residual":
             a, b = self._randn(1, tokens, d, dtype=dtype), self._randn(1, tokens, d, dtype=dtype)
             return lambda i: a + b
+        if family == "layernorm":  # nn.LayerNorm: scale and bias (GPT-2, OPT, Phi-2)
+            x, w = self._randn(1, tokens, d, dtype=dtype), self._randn(d, dtype=dtype)
+            b = self._randn(d, dtype=dtype)
+            return lambda i: F.layer_norm(x, (d,), w, b, 1e-5)
+        if family in PLAIN_ACTIVATIONS:  # a plain MLP's activation over (T, I)
+            x, act = self._randn(1, tokens, inter, dtype=dtype), PLAIN_ACTIVATIONS[family]
+            return lambda i: act(x)
         raise ValueError(f"unknown element-wise family {family!r}")
 
     def decoder_step(self, m: Model, dtype: str) -> Call | None:

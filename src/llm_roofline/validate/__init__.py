@@ -38,11 +38,24 @@ def run_validations(
 ) -> list[Validation]:
     """``run_validation`` for several models, timed in shared rounds (``time_models``):
     one Validation per model, in order."""
-    from .compare import compare, validation
+    from .compare import compare, host_meta, validation
+    from .drift import RoundProbe, profile_speed
     from .harness import describe, time_models
 
+    reference = profile_speed(hw.efficiency_table) if opts.host_probe else None
+    probe = None
+    if reference is not None:
+        from ..measure.profile import llc_bytes
+
+        dtypes = sorted({p.dtype for _, points in groups for p in points})
+        probe = RoundProbe(reference, dtypes, opts.device, llc_bytes())
     out = []
-    for (m, _), timed in zip(groups, time_models(groups, opts, tick), strict=True):
+    timings = time_models(groups, opts, tick, probe=probe)
+    for (m, _), timed in zip(groups, timings, strict=True):
         meta = {"model": m.name, "hardware": hw.name, "hardware_source": hw.source}
-        out.append(validation(compare(m, hw, timed), meta | describe(opts)))
+        meta |= describe(opts) | {"engine": opts.engine, "layers": m.num_layers}
+        rows = compare(m, hw, timed, opts.engine, opts.statistic)
+        v = validation(rows, meta)
+        v.meta["host_probe"] = host_meta(v.rows, None if probe is None else probe.retries)
+        out.append(v)
     return out

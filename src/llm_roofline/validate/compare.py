@@ -19,8 +19,10 @@ from ..engine.analyze import analyze
 from ..inputs.hardware import DEFAULT_BANDWIDTH_EFFICIENCY, DEFAULT_COMPUTE_EFFICIENCY, Hardware
 from ..inputs.model import Model
 from ..inputs.workload import Workload
+from .drift import MARGIN, Ratios, normalized, point_ratios, profile_speed, ratios, spread
 from .harness import Point, Timed
 
+SAME = Ratios(1.0, 1.0)  # no probe: the prediction as the profile says
 SCHEMA = "llm-roofline/validation/v1"
 
 
@@ -38,6 +40,17 @@ class Row:
     runs: int = 0  # timed runs behind measured_s
     quiet_runs: int = 0  # of which ran with no other process beside them
     spread: float = 0.0  # (slowest − fastest) / median of the timed runs
+    # Host probe of the point's run(s) against the profile's (drift.py): now / profile.
+    # ideal_s and calibrated_s are normalized by them; the raw_ values are not.
+    compute_ratio: float = 1.0
+    memory_ratio: float = 1.0
+    raw_ideal_s: float = 0.0
+    raw_calibrated_s: float = 0.0
+
+    @property
+    def host_slower_by(self) -> float:
+        """How much slower than when the profile was measured the host ran (0: not)."""
+        return max(0.0, 1 - min(self.compute_ratio, self.memory_ratio))
 
     @property
     def ideal_error(self) -> float:
@@ -88,9 +101,10 @@ class Validation:
         }
 
 
-def workload_for(point: Point) -> Workload:
+def workload_for(point: Point, engine: str = "generic") -> Workload:
     """The analysis workload of one timed point (its phase is read from the report)."""
     return Workload(
+        engine=engine,
         batch_size=point.batch,
         prompt_len=max(1, point.tokens),
         context_len=point.tokens,
@@ -103,10 +117,14 @@ def workload_for(point: Point) -> Workload:
     )
 
 
-def predict(m: Model, hw: Hardware, point: Point) -> tuple[float, float]:
-    """(ideal, expected) seconds of the point's phase."""
-    phase = analyze(m, hw, workload_for(point)).phases[point.phase]
-    return phase.time_s, phase.expected_time_s
+def predict(
+    m: Model, hw: Hardware, point: Point, engine: str = "generic", r: Ratios = SAME
+) -> tuple[float, float]:
+    """(ideal, expected) seconds of the point's phase, normalized by the host ratios."""
+    phase = analyze(m, hw, workload_for(point, engine)).phases[point.phase]
+    if r == SAME:
+        return phase.time_s, phase.expected_time_s
+    return normalized(phase, r)
 
 
 def flat_hardware(hw: Hardware) -> Hardware:
@@ -119,13 +137,24 @@ def flat_hardware(hw: Hardware) -> Hardware:
     )
 
 
-def compare(m: Model, hw: Hardware, timed: Sequence[Timed]) -> list[Row]:
+def compare(
+    m: Model, hw: Hardware, timed: Sequence[Timed], engine: str = "generic",
+    statistic: str = "median",
+) -> list[Row]:  # fmt: skip
+    """Rows of measured vs predicted; with the host probe (drift.py) when the profile has
+    one and the runs carry theirs."""
     flat = flat_hardware(hw)
+    reference = profile_speed(hw.efficiency_table)
     rows = []
     for t in timed:
         p = t.point
-        ideal, calibrated = predict(m, hw, p)
-        _, flat_s = predict(m, flat, p)
+        r = SAME
+        if reference is not None and t.speeds:
+            per_run = [ratios(speed, reference, p.dtype) for speed in t.speeds]
+            r = point_ratios(per_run, t.times_s, statistic)
+        raw_ideal, raw_calibrated = predict(m, hw, p, engine)
+        ideal, calibrated = predict(m, hw, p, engine, r)
+        _, flat_s = predict(m, flat, p, "generic", r)
         spread = (max(t.times_s) - min(t.times_s)) / t.measured_s if t.times_s else 0.0
         rows.append(
             Row(
@@ -141,6 +170,10 @@ def compare(m: Model, hw: Hardware, timed: Sequence[Timed]) -> list[Row]:
                 len(t.times_s),
                 t.quiet,
                 spread,
+                r.compute,
+                r.memory,
+                raw_ideal,
+                raw_calibrated,
             )
         )
     return rows
@@ -171,6 +204,40 @@ def summarize(rows: Sequence[Row]) -> tuple[Summary, ...]:
 
 def validation(rows: Sequence[Row], meta: dict[str, Any]) -> Validation:
     return Validation(tuple(rows), summarize(rows), meta)
+
+
+def host_meta(rows: Sequence[Row], reprobes: int | None) -> dict[str, Any] | None:
+    """The host probe's spread over the points (now / profile; drift.py) for the output:
+    GEMM ratios by dtype, the read ratio, the points run on a host slower than the
+    profile by more than the margin, the re-probes; None when no probe ran."""
+    if reprobes is None:
+        return None
+    gemm: dict[str, list[float]] = {}
+    for r in rows:
+        gemm.setdefault(r.dtype, []).append(r.compute_ratio)
+    return {
+        "normalized": True,
+        "margin": MARGIN,
+        "gemm_ratio": {d: spread(v) for d, v in gemm.items()},
+        "read_ratio": spread([r.memory_ratio for r in rows]),
+        "points_slower_than_margin": sum(1 for r in rows if r.host_slower_by > MARGIN),
+        "reprobes": reprobes,
+    }
+
+
+def host_drift_warning(v: Validation) -> str | None:
+    """A warning when points ran on a host slower than the profile by more than the margin
+    (their predictions are normalized, but the normalization is an approximation)."""
+    slow = [r for r in v.rows if r.host_slower_by > MARGIN]
+    if not slow:
+        return None
+    worst = max(r.host_slower_by for r in slow)
+    return (
+        f"the host ran slower than when the profile was measured: {len(slow)} of "
+        f"{len(v.rows)} points by more than {MARGIN:.0%} (up to {worst:.0%}) even after "
+        "re-probing; their predictions are normalized by the host probe (GEMM and DRAM "
+        "read now / in the profile), raw predictions are in the JSON (raw_calibrated_s)"
+    )
 
 
 LOADED_SPREAD = 0.25  # a point's (slowest − fastest) / median run beyond which it is noisy

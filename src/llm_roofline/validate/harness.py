@@ -64,6 +64,7 @@ def time_models(
     opts: TimingOptions,
     tick: Callable[[Model, Point, Timed], None] | None = None,
     memory_bytes: float | None = None,
+    probe: Callable[[], Any] | None = None,
 ) -> list[list[Timed]]:
     """The points of each model, timed in rounds over as many models and dtypes at once as
     fit in memory; one list of results per model, in its points' order.
@@ -73,6 +74,7 @@ def time_models(
     load for minutes at a time, no point (and no model) is measured only in a slow (or a
     fast) spell. The (model, dtype) builds that share rounds are packed into
     ``MEMORY_SHARE`` of the free memory (``memory_bytes``, read from the OS when None).
+    ``probe`` (drift.RoundProbe) runs before every round; each run keeps its round's.
     """
     import torch
 
@@ -98,7 +100,7 @@ def time_models(
                 for k, m, chosen in pack
                 for point, step in _steps(m, chosen[0].dtype, chosen, opts)
             ]
-            results = _rounds([(p, step) for _, p, step in steps], sync, opts)
+            results = _rounds([(p, step) for _, p, step in steps], sync, opts, probe)
         for (k, point, _), t in zip(steps, results, strict=True):
             timed[(k, point)] = t
             if tick is not None:
@@ -164,7 +166,10 @@ def free_memory_bytes(device: str) -> float | None:
 
 
 def _rounds(
-    steps: Sequence[tuple[Point, Step]], sync: Callable[[], None], opts: TimingOptions
+    steps: Sequence[tuple[Point, Step]],
+    sync: Callable[[], None],
+    opts: TimingOptions,
+    probe: Callable[[], Any] | None = None,
 ) -> list[Timed]:
     """Warm every point up, then time each once per round; a point whose runs exceed the
     budget drops out of later rounds once it has ``min_repeats`` runs."""
@@ -174,18 +179,22 @@ def _rounds(
     sync()
     times: list[list[float]] = [[] for _ in steps]
     quiet: list[list[float]] = [[] for _ in steps]
+    speeds: list[list[Any]] = [[] for _ in steps]
     for r in range(opts.repeats):
+        speed = probe() if probe is not None else None
         for k, (_, step) in enumerate(steps):
             if len(times[k]) >= opts.min_repeats and sum(times[k]) > opts.budget_s:
                 continue
             wall, is_quiet = timed_call(step, sync, opts.warmup + r)
             times[k].append(wall)
+            speeds[k].append(speed)
             if is_quiet:
                 quiet[k].append(wall)
     out = []
-    for (p, _), ts, qs in zip(steps, times, quiet, strict=True):
+    for (p, _), ts, qs, sp in zip(steps, times, quiet, speeds, strict=True):
         t = summarize(ts, qs, opts.min_repeats)
-        out.append(Timed(p, t.seconds(opts.statistic), t.times_s, t.quiet))
+        kept = tuple(sp) if probe is not None and len(t.times_s) == len(sp) else ()
+        out.append(Timed(p, t.seconds(opts.statistic), t.times_s, t.quiet, kept))
     return out
 
 

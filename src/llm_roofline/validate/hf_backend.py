@@ -1,21 +1,25 @@
 """The same timing points through Hugging Face ``transformers`` (optional; never downloads).
 
-A ``LlamaConfig`` (``Qwen2Config`` when the model has q/k/v biases) is built from the
-``Model`` with the reference model's rotary base and norm epsilon, and instantiated with
-random weights (``from_config``), SDPA attention: given the same weights it computes the
-same logits as ``validate.model`` (tested). Decode points start from a ``DynamicCache``
-filled with C zero tokens per layer and crop it back to C after every step, so each timed
-step runs at context C. transformers is optional: everything here is imported only when
-this backend is asked for, and a missing install is reported as one error line.
+The model users run: for a catalog model, ``AutoConfig.for_model(model_type, **config)``
+of the catalog's real config.json (``measure/hf_models.py``: GPT-2, Phi-2, OPT, Llama,
+... each with its own modules), with ``num_hidden_layers`` set to the ``Model``'s (a
+model truncated to fewer layers keeps every width). Any other Llama-family ``Model``: a
+``LlamaConfig`` (``Qwen2Config`` with q/k/v biases) built from its shape with the
+reference model's rotary base and norm epsilon: given the same weights it computes the
+same logits as ``validate.model`` (tested). Random weights (``from_config``), SDPA
+attention. Decode points start from a ``DynamicCache`` filled with C zero tokens per layer
+and crop it back to C after every step, so each timed step runs at context C (and pays the
+cache's concatenation, as generate() does). transformers is optional: everything here is
+imported only when this backend is asked for; a missing install is one error line.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..inputs.model import Model
+from ..measure.hf_overhead import cache_keyword  # noqa: F401  # part of this module's API
 from .points import Point, Step, TimingOptions
 
 
@@ -59,50 +63,26 @@ def hf_config(m: Model) -> Any:
     return config
 
 
-def cache_keyword(model: Any) -> str:
-    """The forward argument that takes a KV cache: ``cache`` in recent transformers
-    (``past_key_values`` is deprecated there), ``past_key_values`` before."""
-    names = inspect.signature(model.forward).parameters
-    return "cache" if "cache" in names else "past_key_values"
+def model_config(m: Model) -> Any:
+    """The config this backend builds ``m`` from: the catalog's config.json with ``m``'s
+    layer count when ``m`` is a catalog model, else ``hf_config(m)`` (Llama family)."""
+    from ..catalog.model_catalog import find_entry
+    from ..measure.hf_models import hf_config as config_from_file
+    from ..measure.hf_overhead import catalog_config
+
+    entry = find_entry(m.name)
+    if entry is None:
+        return hf_config(m)
+    return config_from_file(catalog_config(entry.repo_id), layers=m.num_layers)
 
 
 def build_hf_model(m: Model, dtype: str, device: str) -> Any:
-    """The transformers model of ``m`` with random weights, in eval mode.
-
-    Built outside inference mode, as users build it, even when called inside it: built
-    inside, the tied lm_head of a bf16 Qwen2.5-0.5B ran as a bmm that first copied the
-    whole (d, V) weight, 1.0 s of a 1.1 s prefill that takes 0.3 s built normally.
-    """
-    import torch
-
+    """The transformers model of ``m`` with random weights, in eval mode, built outside
+    inference mode (``measure/hf_models.build``)."""
+    from ..measure.hf_models import build
     from ..measure.torch_backend import TORCH_DTYPES
 
-    tf = _import()
-    with torch.inference_mode(False):
-        model = tf.AutoModelForCausalLM.from_config(hf_config(m), attn_implementation="sdpa")
-        return model.to(device=device, dtype=TORCH_DTYPES[dtype]).eval()
-
-
-def _zero_cache(tf: Any, m: Model, batch: int, context: int, dtype: Any, device: str) -> Any:
-    import torch
-
-    cache = tf.DynamicCache()
-    shape = (batch, m.num_key_value_heads, context, m.head_dim)
-    for layer in range(m.num_layers):
-        zeros = torch.zeros(shape, dtype=dtype, device=device)
-        cache.update(zeros, zeros.clone(), layer)
-    return cache
-
-
-def _crop_to(cache: Any, length: int) -> None:
-    """Drop the tokens past ``length`` (crop(length) before transformers 5, crop(-n) since)."""
-    extra = int(cache.get_seq_length()) - length
-    if extra <= 0:
-        return
-    try:
-        cache.crop(-extra)
-    except (ValueError, TypeError):
-        cache.crop(length)
+    return build(model_config(m), TORCH_DTYPES[dtype], device)
 
 
 def _prefill_step(model: Any, ids: Any) -> Step:
@@ -117,33 +97,13 @@ def hf_steps(
 ) -> Iterable[tuple[Point, Step]]:
     import torch
 
-    from ..measure.torch_backend import TORCH_DTYPES
+    from ..measure.hf_overhead import decode_step
 
-    tf = _import()
-    torch_dtype = TORCH_DTYPES[dtype]
     torch.manual_seed(opts.seed)
     model = build_hf_model(m, dtype, opts.device)
-    cache_kw = cache_keyword(model)
     for p in points:
         if p.phase == "prefill":
             ids = torch.randint(0, m.vocab_size, (p.batch, p.tokens), device=opts.device)
             yield p, _prefill_step(model, ids)
             continue
-        ids = torch.randint(0, m.vocab_size, (p.batch, 1), device=opts.device)
-        cache = _zero_cache(tf, m, p.batch, p.tokens, torch_dtype, opts.device)
-        positions = torch.full((p.batch, 1), p.tokens, device=opts.device)
-
-        def step(
-            i: int, ids: Any = ids, cache: Any = cache, pos: Any = positions, c: int = p.tokens
-        ) -> Any:
-            out = model(
-                input_ids=ids,
-                position_ids=pos,
-                use_cache=True,
-                logits_to_keep=1,
-                **{cache_kw: cache},
-            )
-            _crop_to(cache, c)
-            return out
-
-        yield p, step
+        yield p, decode_step(model, model.config, p.batch, p.tokens, opts.device)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 PHASES = ("prefill", "decode")
 
@@ -26,6 +27,7 @@ class Timed:
     measured_s: float  # the chosen statistic of the timed runs (TimingOptions.statistic)
     times_s: tuple[float, ...]
     quiet: int = 0  # timed runs with no other process beside them (measure/timer.py)
+    speeds: tuple[Any, ...] = ()  # per timed run, the host probe of its round (drift.py)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,9 @@ class TimingOptions:
     threads: int | None = None
     seed: int = 0
     statistic: str = "median"  # or "min" (measure/timer.py says when)
+    # Host probe before every round (validate/drift.py), when the profile recorded one.
+    host_probe: bool = True
+    engine: str = "generic"  # whose expected time the prediction is (transformers: its own)
 
 
 def grid(
