@@ -152,10 +152,11 @@ def pass_size(p: Pass) -> int:
 def stack_passes(passes: Sequence[Pass]) -> tuple[Pass, list[slice]]:
     """One array pass standing for all of ``passes`` (equal in their other fields), and
     each one's slice of it: several passes priced in one array evaluation."""
-    flags = {(q.attention, q.causal, q.logits_all, q.mla_decode) for q in passes}
+    flags = {(q.attention, q.causal, q.logits_all, q.mla_decode, q.framework_cache) for q in passes}
     if len(flags) > 1:
         raise ValueError(
-            "passes stacked into one array must agree in attention, causal, logits and MLA form"
+            "passes stacked into one array must agree in attention, causal, logits, MLA form "
+            "and framework cache"
         )
     sizes = [pass_size(q) for q in passes]
     bounds = list(itertools.accumulate(sizes, initial=0))

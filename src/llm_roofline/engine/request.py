@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from ..inputs import xp
 from ..inputs.layout import Layout
@@ -92,16 +93,16 @@ def context_line(lo_op: OpCost, hi_op: OpCost, lo: int, hi: int) -> Callable[[Nu
     if hi == lo:
         return lambda x: lo_op
     span = hi - lo
-    fields = [
-        (i, lo_op[i], (hi_op[i] - lo_op[i]) / span) for i in _AFFINE_AT if lo_op[i] != hi_op[i]
-    ]
+    low: tuple[Any, ...] = tuple(lo_op)
+    high: tuple[Any, ...] = tuple(hi_op)
+    fields = [(i, low[i], (high[i] - low[i]) / span) for i in _AFFINE_AT if low[i] != high[i]]
     dims = [
         (a, (b - a) / span if a != b else 0) for a, b in zip(lo_op.shape, hi_op.shape, strict=True)
     ]
 
     def at(x: Number) -> OpCost:
         dx = x - lo
-        values = list(lo_op)
+        values = list(low)
         for i, a, slope in fields:
             values[i] = a + slope * dx
         values[_SHAPE_AT] = tuple(a + slope * dx if slope else a for a, slope in dims)
@@ -175,11 +176,11 @@ def decode_steps_s(
             expected += steps * (fixed + roofs.step_overhead_s)
             if varying:  # one number per sampled context: no array, numpy not imported
                 xs = _sample_contexts(lo, hi)
-                lines = [
+                sampled = [
                     (ops_lo[k].instances, context_line(ops_lo[k], ops_hi[k], lo, hi))
                     for k in varying
                 ]
-                steps_x = [sum(n * roofs.expected_s(at(x)) for n, at in lines) for x in xs]
+                steps_x = [sum(n * roofs.expected_s(at(x)) for n, at in sampled) for x in xs]
                 expected += _sampled(xs, steps_x)
             continue
         # Sampled: every context of a short region, else SAMPLED_CONTEXTS, evaluated as one
