@@ -213,7 +213,7 @@ class SweepRun:
         cols = self._labels(values, n)
         got = ev.rows(start, stop, chunk_size=values["chunk_size"], critical=self.critical)
         for name in ROW_AXES:
-            cols[name] = got.pop(name).astype(np.int64)
+            cols[name] = got.pop(name).astype(np.int64, copy=False)
         cols |= got
         tokens_per_s = values["data"] * cols["batch_size"] / cols["tpot_s"]
         cols["tokens_per_s"] = tokens_per_s
@@ -224,7 +224,11 @@ class SweepRun:
         self._cost(cols, tokens_per_s)
         cols["valid"] = fits
         reason = f"does not fit: needs more than the {capacity / 1e9:g} GB of one device"
-        cols["reason"] = np.array(["", reason], dtype=object)[(~fits).view(np.uint8)]
+        cols["reason"] = (
+            _text(n, "")
+            if fits.all()
+            else np.array(["", reason], dtype=object)[(~fits).view(np.uint8)]
+        )
         return _ordered(cols, self.critical, self.price is not None)
 
     def _cost(self, cols: Arrays, tokens_per_s: np.ndarray) -> None:
