@@ -51,9 +51,8 @@ def _cloud(ax: Any, result: PlanResult) -> None:
         (False, "0.75", "misses a limit"),
         (True, "tab:blue", "meets the limits"),
     ):
-        chosen = [i for i, ok in enumerate(pts["meets"]) if ok == meets]
-        xs = [pts["tokens_per_s_per_user"][i] for i in chosen]
-        ys = [pts["tokens_per_s_per_device"][i] for i in chosen]
+        chosen = pts["meets"] == meets
+        xs, ys = pts["tokens_per_s_per_user"][chosen], pts["tokens_per_s_per_device"][chosen]
         ax.scatter(xs, ys, s=8, color=color, label=f"{label} ({len(xs)})", zorder=2)
     front = sorted(result.pareto, key=lambda d: d.tokens_per_s_per_user)
     xs = [d.tokens_per_s_per_user for d in front]

@@ -309,9 +309,9 @@ def assemble(
         disaggregated_best=disagg_best,
         comparison="" if disagg is None else disagg.comparison(agg_best),
         points={
-            "tokens_per_s_per_device": c["tokens_per_s_per_device"][fits].tolist(),
-            "tokens_per_s_per_user": c["tokens_per_s_per_user"][fits].tolist(),
-            "meets": c["meets"][fits].tolist(),
+            "tokens_per_s_per_device": c["tokens_per_s_per_device"][fits],
+            "tokens_per_s_per_user": c["tokens_per_s_per_user"][fits],
+            "meets": c["meets"][fits],
         },
     )
 

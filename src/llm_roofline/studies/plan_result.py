@@ -114,7 +114,8 @@ class PlanResult:
     aggregated_best: Deployment | None = None
     disaggregated_best: Deployment | None = None
     comparison: str = ""  # disaggregated vs aggregated, in words
-    points: dict[str, list[float]] = field(default_factory=dict, repr=False)  # for the plot
+    # for the plot: every deployment that fits, as arrays (no per-row Python objects)
+    points: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
