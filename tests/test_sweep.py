@@ -322,3 +322,11 @@ def test_a_missing_data_frame_library_says_what_to_install(
     result = sweep("llama-3.1-8b", "h100-sxm", batch_size=[1])
     with pytest.raises(ImportError, match=r"Sweep.to_pandas needs pandas: pip install pandas"):
         result.to_pandas()
+
+
+@pytest.mark.parametrize("bad", [0, -5, 2.5, "64"])
+def test_a_bad_row_chunk_is_one_error_naming_it(bad: object) -> None:
+    from llm_roofline.studies.sweep import SweepRun
+
+    with pytest.raises((ValueError, TypeError), match="row_chunk"):  # a text: TypeError
+        SweepRun("llama-3.1-8b", "h100-sxm", row_chunk=bad, batch_size=[1])

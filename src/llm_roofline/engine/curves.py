@@ -59,7 +59,7 @@ def _cells(np: Any, logs: tuple[float, ...], x: Any) -> tuple[Any, Any, Any]:
 class Curve:
     """A constant (0 axes); ``Curve1`` and ``Curve2`` carry axes. Immutable by convention."""
 
-    __slots__ = ("axes", "knots", "peak", "readers", "values")
+    __slots__ = ("_grid", "axes", "knots", "logs", "peak", "readers", "values")
 
     def __init__(
         self,
@@ -72,6 +72,8 @@ class Curve:
         self.knots = knots
         self.values = values
         self.readers = readers  # per axis, a function of an operator record (``read``)
+        self.logs = tuple(tuple(math.log(k) for k in ks) for ks in knots)  # per axis
+        self._grid: Any = None  # 2 axes: the values as a numpy array, made on first array use
         flat = [v for row in values for v in row] if axes and len(axes) == 2 else list(values)
         self.peak = max(flat)  # the largest value anywhere on the curve
 
@@ -114,17 +116,7 @@ class Curve:
 
 
 class Curve1(Curve):
-    __slots__ = ("_logs",)
-
-    def __init__(
-        self,
-        axes: tuple[str, ...],
-        knots: tuple[tuple[float, ...], ...],
-        values: tuple[Any, ...],
-        readers: tuple[Any, ...] = (),
-    ):
-        super().__init__(axes, knots, values, readers)
-        self._logs = tuple(math.log(k) for k in knots[0])
+    __slots__ = ()
 
     def read(self, op: Any) -> Number:
         return self.at(self.readers[0](op))
@@ -136,32 +128,20 @@ class Curve1(Curve):
                 values[0] if type(x) in _SCALARS else _numpy().full_like(x, values[0], dtype=float)
             )
         if type(x) in _SCALARS:
-            i, t = _where(self._logs, x)
+            i, t = _where(self.logs[0], x)
             return values[i] + t * (values[i + 1] - values[i])
-        return _interp_array(self._logs, values, x)
+        return _interp_array(self.logs[0], values, x)
 
 
 class Curve2(Curve):
-    __slots__ = ("_grid", "_lx", "_ly")
-
-    def __init__(
-        self,
-        axes: tuple[str, ...],
-        knots: tuple[tuple[float, ...], ...],
-        values: tuple[Any, ...],
-        readers: tuple[Any, ...] = (),
-    ):
-        super().__init__(axes, knots, values, readers)
-        self._lx = tuple(math.log(k) for k in knots[0])
-        self._ly = tuple(math.log(k) for k in knots[1])
-        self._grid: Any = None  # the values as a numpy array, made on first array use
+    __slots__ = ()
 
     def read(self, op: Any) -> Number:
         get_x, get_y = self.readers
         return self.at(get_x(op), get_y(op))
 
     def at(self, x: Number = 1.0, y: Number = 1.0) -> Number:
-        lx, ly, rows = self._lx, self._ly, self.values
+        lx, ly, rows = self.logs[0], self.logs[1], self.values
         if type(x) in _SCALARS and type(y) in _SCALARS:
             i, t = _where(lx, x) if len(lx) > 1 else (0, 0.0)
             j, u = _where(ly, y) if len(ly) > 1 else (0, 0.0)
@@ -187,14 +167,14 @@ class Curve2(Curve):
 
     def _row_at(self, y: float) -> list[float]:
         """The values along x at one y: each row interpolated as ``at`` would."""
-        ly = self._ly
+        ly = self.logs[1]
         j, u = _where(ly, y) if len(ly) > 1 else (0, 0.0)
         j1 = min(j + 1, len(ly) - 1)
         return [r[j] + u * (r[j1] - r[j]) for r in self.values]
 
     def _column_at(self, x: float) -> list[float]:
         """The values along y at one x."""
-        lx, rows = self._lx, self.values
+        lx, rows = self.logs[0], self.values
         i, t = _where(lx, x) if len(lx) > 1 else (0, 0.0)
         r0, r1 = rows[i], rows[min(i + 1, len(lx) - 1)]
         return [a + t * (b - a) for a, b in zip(r0, r1, strict=True)]

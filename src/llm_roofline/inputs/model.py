@@ -124,6 +124,12 @@ class LayerGroup:
     window: int | None
 
 
+_MODEL_FLAGS = (
+    "gated_mlp", "parallel_attention", "qkv_bias", "o_bias", "mlp_bias", "qk_norm",
+    "attention_sinks", "tie_word_embeddings", "lm_head_bias", "layernorm_bias", "alibi",
+)  # fmt: skip  # the boolean fields of Model
+
+
 @dataclass(frozen=True)
 class Model:
     name: str
@@ -167,19 +173,7 @@ class Model:
                 f"num_attention_heads ({self.num_attention_heads})"
             )
         checks.choice("norm", self.norm, NORM_KINDS)
-        for name in (
-            "gated_mlp",
-            "parallel_attention",
-            "qkv_bias",
-            "o_bias",
-            "mlp_bias",
-            "qk_norm",
-            "attention_sinks",
-            "tie_word_embeddings",
-            "lm_head_bias",
-            "layernorm_bias",
-            "alibi",
-        ):
+        for name in _MODEL_FLAGS:
             checks.boolean(name, getattr(self, name))
         self._check_norm_and_positions()
         for name in ("max_position_embeddings", "sliding_window"):

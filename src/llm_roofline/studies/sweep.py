@@ -121,7 +121,7 @@ class SweepRun:
         row_chunk: int = ROW_CHUNK,
         **axes: Any,
     ) -> None:
-        self.row_chunk = row_chunk  # rows per yielded chunk
+        self.row_chunk = checks.integer("row_chunk", row_chunk, minimum=1)  # rows per chunk
         base = Workload() if workload is None else workload
         unknown = sorted(set(axes) - set(AXES))
         if unknown:

@@ -39,12 +39,12 @@ from ..inputs.workload import Workload
 from .scheduling import chunk_pass, chunked_sum, priced_chunks
 
 
-def _bound(flops: np.ndarray, bytes_: np.ndarray, peak: float, bandwidth: float) -> np.ndarray:
+def _bound(keys: Arrays, roofs: Roofs) -> np.ndarray:
     """The phase's binding roof per key as codes into BOUNDS: roofline.bound of a phase
     (no interconnect term) is compute-bound where roofline.compute_bound holds. Gathering
     one-byte codes, then names from a two-entry table, is ten times faster than strings."""
-    ridge = roofline.ridge_point(peak, bandwidth)
-    return np.asarray(roofline.compute_bound(flops, bytes_, ridge)).view(np.uint8)
+    ridge = roofline.ridge_point(roofs.peak_flops_per_s, roofs.bandwidth_bytes_per_s)
+    return np.asarray(roofline.compute_bound(keys["flops"], keys["bytes"], ridge)).view(np.uint8)
 
 
 BOUNDS = np.array([roofline.MEMORY_BOUND, roofline.COMPUTE_BOUND], dtype=object)
@@ -186,12 +186,7 @@ class GroupEvaluator:
         out = _times(
             lambda sl: prefill_pass(w, batch=b[sl], prompt=p[sl]), len(b), g, self.roofs, True
         )
-        out["bound"] = _bound(
-            out["flops"],
-            out["bytes"],
-            self.roofs.peak_flops_per_s,
-            self.roofs.bandwidth_bytes_per_s,
-        )
+        out["bound"] = _bound(out, self.roofs)
         return out
 
     def _decode(self, b: np.ndarray, c: np.ndarray) -> Arrays:
@@ -213,12 +208,7 @@ class GroupEvaluator:
         out = _times(
             lambda sl: decode_pass(w, batch=b[sl], context=c[sl]), len(b), g, self.roofs, True
         )
-        out["bound"] = _bound(
-            out["flops"],
-            out["bytes"],
-            self.roofs.peak_flops_per_s,
-            self.roofs.bandwidth_bytes_per_s,
-        )
+        out["bound"] = _bound(out, self.roofs)
         return out
 
     def _chunked(self, chunk: int) -> Callable[[np.ndarray, np.ndarray], Arrays]:
