@@ -9,7 +9,8 @@ nothing memoized helps. Printed per call, median and best of the rounds:
 - full ``analyze()``: both phases with operator rows, critical batch and prompt, the
   request sum, memory (what llm-analysis's ``inference`` computes, and more);
 - the phase totals alone (FLOPs, bytes and times of both passes, no rows), and their
-  FLOPs and bytes alone (the operator formulas, no pricing);
+  FLOPs and bytes alone (the operator formulas, no pricing), both through the compiled
+  operators (engine/compiled.py) an analysis uses;
 - multi-device: the same on ``--tp 4`` (one engine for any layout).
 Rounds of ours and of llm-analysis alternate on the same workloads.
 """
@@ -30,9 +31,9 @@ from peer import PeerError, fresh_workloads, interleaved_per_call_s
 from llm_roofline import Layout, Workload, analyze
 from llm_roofline.catalog.hardware_catalog import get_hardware
 from llm_roofline.catalog.model_catalog import get_model
+from llm_roofline.engine.compiled import stage_times, stage_totals
 from llm_roofline.engine.ops import decode_pass, prefill_pass
-from llm_roofline.engine.phase import phase_times, phase_totals
-from llm_roofline.engine.sharding import ONE_DEVICE, stage_operators
+from llm_roofline.engine.sharding import ONE_DEVICE
 from llm_roofline.engine.timing import Roofs
 from llm_roofline.inputs.hardware import Hardware
 from llm_roofline.inputs.model import Model
@@ -57,23 +58,22 @@ def per_call_s(
 
 
 def phase_totals_only(m: Model, hw: Hardware) -> Callable[[Workload], object]:
+    """FLOPs, bytes, expected and ideal seconds of both passes (the compiled operators)."""
+
     def run(w: Workload) -> object:
         roofs = Roofs.of(hw, w.activation_dtype)
-        out = []
-        for p in (prefill_pass(w), decode_pass(w)):
-            ops = stage_operators(m, ONE_DEVICE, p)
-            out.append((phase_totals(ops), phase_times(ops, roofs)))
-        return out
+        return [
+            (stage_totals(m, ONE_DEVICE, p, 0, roofs), stage_times(m, ONE_DEVICE, p, 0, roofs))
+            for p in (prefill_pass(w), decode_pass(w))
+        ]
 
     return run
 
 
-def flops_and_bytes_only(m: Model) -> Callable[[Workload], object]:
+def flops_and_bytes_only(m: Model, hw: Hardware) -> Callable[[Workload], object]:
     def run(w: Workload) -> object:
-        return [
-            phase_totals(stage_operators(m, ONE_DEVICE, p))
-            for p in (prefill_pass(w), decode_pass(w))
-        ]
+        roofs = Roofs.of(hw, w.activation_dtype)
+        return [stage_totals(m, ONE_DEVICE, p, 0, roofs) for p in (prefill_pass(w), decode_pass(w))]
 
     return run
 
@@ -88,7 +88,7 @@ def main() -> int:
         cases: dict[str, Callable[[Workload], object]] = {
             f"analyze({name}, H100)": lambda w, m=m: analyze(m, H100, w),
             f"  phase totals only ({name})": phase_totals_only(m, H100),
-            f"  FLOPs and bytes only ({name})": flops_and_bytes_only(m),
+            f"  FLOPs and bytes only ({name})": flops_and_bytes_only(m, H100),
             f"analyze({name}, 4x H100, tp 4)": lambda w, m=m: analyze(m, H100, w, Layout(tensor=4)),
         }
         for label, fn in cases.items():

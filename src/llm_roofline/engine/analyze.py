@@ -10,20 +10,20 @@ points describe the bottleneck device; times, throughput and MFU the whole syste
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import fields
 
 from ..inputs.arguments import check_analysis_arguments
 from ..inputs.hardware import Hardware
 from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
-from .memory import device_memory, first_micro_batch
+from .compiled import stage_totals
+from .memory import device_memory
 from .ops import Pass, decode_pass, prefill_pass
-from .phase import phase_totals
 from .pipeline import PassTiming, time_pass
 from .report import Metrics, ParallelismSummary, Report
 from .request import request_times
-from .sharding import ONE_DEVICE, forward_operators, stage_bounds, stage_operators
+from .sharding import ONE_DEVICE, stage_bounds
 from .solvers import critical_batch_size, critical_prompt_len
 from .timing import Roofs
 
@@ -57,22 +57,22 @@ def analyze(
     pre = time_pass(model, layout, prefill_pass(workload), roofs)
     dec = time_pass(model, layout, decode_pass(workload), roofs)
     ttft, tpot = pre.fill_drain_s + roofs.request_overhead_s, dec.steady_s
-    decode_first = first_micro_batch(decode_pass(workload), layout)
-    stage_passes = [
-        (prefill_ops, stage_operators(model, layout, decode_first, s))
-        for s, prefill_ops in enumerate(pre.stage_ops)
-    ]
+    # Each stage holds its prefill's and its decode step's first micro-batch at some point.
+    stage_passes = list(zip(pre.stage_ops, dec.stage_ops, strict=True))
     memory, replica_weights = device_memory(model, workload, hardware, layout, stage_passes)
     single = layout.replica_devices == 1
     model_flops = {
-        "prefill": pre.phase.flops if single else _model_flops(model, prefill_pass(workload)),
-        "decode": dec.phase.flops if single else _model_flops(model, decode_pass(workload)),
+        "prefill": pre.phase.flops
+        if single
+        else _model_flops(model, prefill_pass(workload), roofs),
+        "decode": dec.phase.flops if single else _model_flops(model, decode_pass(workload), roofs),
     }
     latency = {"prefill": ttft, "decode": tpot}
     timings = {"prefill": pre, "decode": dec}
     peak = roofs.peak_flops_per_s * layout.replica_devices
-    batch_size, batch_reason = critical_batch_size(model, workload, roofs, layout)
-    prompt_len, prompt_reason = critical_prompt_len(model, workload, roofs, layout)
+    own = {k: (t.phase.flops, t.phase.bytes) for k, t in timings.items()}  # no re-evaluation
+    batch_size, batch_reason = critical_batch_size(model, workload, roofs, layout, own["decode"])
+    prompt_len, prompt_reason = critical_prompt_len(model, workload, roofs, layout, own["prefill"])
     replicas = layout.data
     ttft_range, tpot_range = _range(roofs, "prefill", ttft), _range(roofs, "decode", tpot)
     metrics = Metrics(
@@ -89,7 +89,15 @@ def analyze(
         critical_batch_size_reason=batch_reason,
         critical_prompt_len=prompt_len,
         critical_prompt_len_reason=prompt_reason,
-        request=request_times(model, workload, roofs, layout, ttft, pre.ideal_fill_drain_s),
+        request=request_times(
+            model,
+            workload,
+            roofs,
+            layout,
+            ttft,
+            pre.ideal_fill_drain_s,
+            _own_step(workload, dec, roofs),
+        ),
         request_overhead_s=roofs.request_overhead_s,
         ttft_range_s=ttft_range,
         tpot_range_s=tpot_range,
@@ -103,7 +111,8 @@ def analyze(
     return Report(
         model=_model_summary(model),
         hardware=_hardware_summary(hardware, roofs),
-        workload=asdict(workload) | {"context_len": workload.decode_context_len},
+        workload={f: getattr(workload, f) for f in _WORKLOAD_FIELDS}
+        | {"context_len": workload.decode_context_len},
         compute_dtype=roofs.dtype,
         peak_flops_per_s=roofs.peak_flops_per_s,
         bandwidth_bytes_per_s=roofs.bandwidth_bytes_per_s,
@@ -117,15 +126,26 @@ def analyze(
     )
 
 
+def _own_step(w: Workload, dec: PassTiming, roofs: Roofs) -> tuple[float, float] | None:
+    """(expected, ideal) seconds of the operators of the analyzed decode step, for the
+    request sum, when that step is the request's first (context = prompt) on one device
+    of a single stage and micro-batch; else None."""
+    if w.decode_context_len != w.prompt_len or len(dec.stage_phases) != 1:
+        return None
+    if dec.phase is not dec.stage_phases[0]:  # several micro-batches
+        return None
+    return dec.phase.expected_time_s - roofs.step_overhead_s, dec.phase.time_s
+
+
 def _range(roofs: Roofs, phase: str, expected_s: float) -> tuple[float, float] | None:
     """The likely range of an expected time: its p10 and p90 multipliers applied."""
     factors = roofs.range_factors(phase)
     return None if factors is None else (expected_s * factors[0], expected_s * factors[1])
 
 
-def _model_flops(m: Model, p: Pass) -> float:
+def _model_flops(m: Model, p: Pass, roofs: Roofs) -> float:
     """FLOPs of the unsharded model for the whole batch (the MFU numerator)."""
-    return float(phase_totals(forward_operators(m, p))[0])
+    return float(stage_totals(m, ONE_DEVICE, p, 0, roofs)[0])
 
 
 def _summary(
@@ -163,7 +183,21 @@ def _summary(
     )
 
 
+_WORKLOAD_FIELDS = tuple(f.name for f in fields(Workload))  # all plain values: no deep copy
+_SUMMARIES: dict[int, tuple[Model, dict[str, object]]] = {}
+
+
 def _model_summary(m: Model) -> dict[str, object]:
+    """The report's model block (computed once per model object; each report its own copy)."""
+    hit = _SUMMARIES.get(id(m))
+    if hit is None or hit[0] is not m:
+        if len(_SUMMARIES) >= 256:
+            _SUMMARIES.clear()
+        hit = _SUMMARIES[id(m)] = (m, _summarize(m))  # the model held: its id stays its own
+    return dict(hit[1])
+
+
+def _summarize(m: Model) -> dict[str, object]:
     return {
         "name": m.name,
         "parameters": m.parameter_count,

@@ -16,6 +16,7 @@ import bisect
 import math
 from typing import Any
 
+from ..inputs import xp
 from ..inputs.xp import Number
 
 _SCALARS = (int, float)
@@ -43,6 +44,21 @@ def _where(logs: tuple[float, ...], x: float) -> tuple[int, float]:
     i = bisect.bisect_right(logs, lx) - 1
     lo = logs[i]
     return i, (lx - lo) / (logs[i + 1] - lo)
+
+
+def _cell(logs: tuple[float, ...], x: Number) -> tuple[Any, Any]:
+    """``_where(logs, x)`` for a number; for a value being traced (engine/compiled.py) the
+    same lookup as one shared node (curves over the same knots and x share it)."""
+    traced = xp.traced_call(_where, logs, x)
+    if traced is None:
+        return _where(logs, x)
+    return traced[0], traced[1]
+
+
+def _segment(values: Any, i: Any, i1: Any, t: Number) -> Number:
+    """values[i] + t·(values[i1] − values[i]): linear interpolation inside one cell."""
+    a = xp.take(values, i)
+    return a + t * (xp.take(values, i1) - a)
 
 
 def _cells(np: Any, logs: tuple[float, ...], x: Any) -> tuple[Any, Any, Any]:
@@ -124,12 +140,12 @@ class Curve1(Curve):
     def at(self, x: Number = 1.0, y: Number = 1.0) -> Number:
         values = self.values
         if len(values) == 1:
-            return (
-                values[0] if type(x) in _SCALARS else _numpy().full_like(x, values[0], dtype=float)
-            )
-        if type(x) in _SCALARS:
-            i, t = _where(self.logs[0], x)
-            return values[i] + t * (values[i + 1] - values[i])
+            if type(x) in _SCALARS or xp.is_traced(x):
+                return values[0]
+            return _numpy().full_like(x, values[0], dtype=float)
+        if type(x) in _SCALARS or xp.is_traced(x):  # a number (or one being compiled)
+            i, t = _cell(self.logs[0], x)
+            return _segment(values, i, i + 1, t)
         return _interp_array(self.logs[0], values, x)
 
 
@@ -142,14 +158,19 @@ class Curve2(Curve):
 
     def at(self, x: Number = 1.0, y: Number = 1.0) -> Number:
         lx, ly, rows = self.logs[0], self.logs[1], self.values
-        if type(x) in _SCALARS and type(y) in _SCALARS:
-            i, t = _where(lx, x) if len(lx) > 1 else (0, 0.0)
-            j, u = _where(ly, y) if len(ly) > 1 else (0, 0.0)
-            i1, j1 = min(i + 1, len(lx) - 1), min(j + 1, len(ly) - 1)
-            r0, r1 = rows[i], rows[i1]
-            a = r0[j] + u * (r0[j1] - r0[j])
-            b = r1[j] + u * (r1[j1] - r1[j])
-            return a + t * (b - a)
+        numbers = type(x) in _SCALARS and type(y) in _SCALARS
+        if not numbers and type(y) in _SCALARS and xp.is_traced(x):
+            # Compiling at one y (a matmul's weights): its row, a 1-axis curve (the same
+            # arithmetic as below).
+            return Curve1(self.axes[:1], self.knots[:1], tuple(self._row_at(y))).at(x)
+        if numbers or xp.is_traced(x, y):  # numbers (or values being compiled)
+            i, t = _cell(lx, x) if len(lx) > 1 else (0, 0.0)
+            j, u = _cell(ly, y) if len(ly) > 1 else (0, 0.0)
+            i1 = i + 1 if len(lx) > 1 else i  # the next knot (i is at most the last but one)
+            j1 = j + 1 if len(ly) > 1 else j
+            r0, r1 = xp.take(rows, i), xp.take(rows, i1)
+            a = _segment(r0, j, j1, u)
+            return a + t * (_segment(r1, j, j1, u) - a)
         if type(y) in _SCALARS:  # one y for every x (a matmul's weights): its row, then 1-D
             return _interp_array(lx, self._row_at(y), x)
         if type(x) in _SCALARS:

@@ -19,7 +19,6 @@ Two views of the same formula:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from ..inputs import xp
 from ..inputs.hardware import Hardware
@@ -86,7 +85,7 @@ def first_micro_batch(p: Pass, layout: Layout) -> Pass:
     if layout.micro_batches == 1:
         return p
     (big, count), (small, _) = micro_batch_split(p.batch, layout.micro_batches)
-    return replace(p, batch=xp.where(count > 0, big, small))
+    return p._replace(batch=xp.where(count > 0, big, small))
 
 
 def _scheduled_steps(w: Workload, batch: Number, chunk_size: int | None) -> list[Pass]:
@@ -112,7 +111,7 @@ def serving_memory_bytes(
     kv = w.kv_bytes_per_element if kv_bytes is None else kv_bytes
     steps = [first_micro_batch(p, layout) for p in _scheduled_steps(w, batch, chunk_size)]
     if kv_bytes is not None:
-        steps = [replace(p, kv_bytes=kv) for p in steps]
+        steps = [p._replace(kv_bytes=kv) for p in steps]
     # Arrays: both steps in one evaluation (not MLA's absorbed form: its two forms differ).
     stack = not all(p.is_scalar for p in steps) and (m.mla is None or w.mla_decode != "absorbed")
     together, parts = stack_passes(steps) if stack else (None, [])

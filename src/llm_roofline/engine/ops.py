@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from ..inputs import xp
@@ -80,12 +79,13 @@ class OpCost(NamedTuple):
         return tuple.__new__(OpCost, (*self[:7], count, *self[8:]))
 
 
-@dataclass(frozen=True, slots=True)
-class Pass:
+class Pass(NamedTuple):
     """One forward pass: ``batch`` sequences, ``new`` tokens each, ``past`` already cached.
 
     batch, new and past (and the bytes per element) may be numpy arrays of equal shape:
-    the pass then stands for that many configurations at once.
+    the pass then stands for that many configurations at once. A NamedTuple, as OpCost:
+    an analysis makes dozens, and ``_replace`` is several times cheaper than a frozen
+    dataclass's ``replace``.
     """
 
     batch: Number
@@ -120,23 +120,38 @@ class Pass:
     def of(
         cls, workload: Workload, *, new: Number, past: Number, batch: Number | None = None
     ) -> Pass:
-        wb = workload.weight_bytes_per_element
-        small = 4.0 if wb >= 4 else 2.0
-        return cls(
-            batch=workload.batch_size if batch is None else batch,
-            new=new,
-            past=past,
-            weight_bytes=wb,
-            small_bytes=small,
-            head_bytes=wb if workload.quantize_head else small,
-            act_bytes=workload.activation_bytes_per_element,
-            kv_bytes=workload.kv_bytes_per_element,
-            attention=workload.attention,
-            causal=workload.causal,
-            logits_all=workload.logits == "all",
-            mla_decode=workload.mla_decode,
-            framework_cache=FRAMEWORK_CACHES.get(workload.engine, ""),
+        hit = _TEMPLATES.get(id(workload))
+        if hit is None or hit[0] is not workload:
+            if len(_TEMPLATES) >= 256:
+                _TEMPLATES.clear()
+            hit = _TEMPLATES[id(workload)] = (workload, _template(workload))  # held: id stays
+        return hit[1]._replace(
+            batch=workload.batch_size if batch is None else batch, new=new, past=past
         )
+
+
+_TEMPLATES: dict[int, tuple[Workload, Pass]] = {}  # each workload's element sizes and flags
+
+
+def _template(workload: Workload) -> Pass:
+    """A workload's pass with everything but the token counts (batch, new, past) set."""
+    wb = workload.weight_bytes_per_element
+    small = 4.0 if wb >= 4 else 2.0
+    return Pass(
+        batch=0,
+        new=0,
+        past=0,
+        weight_bytes=wb,
+        small_bytes=small,
+        head_bytes=wb if workload.quantize_head else small,
+        act_bytes=workload.activation_bytes_per_element,
+        kv_bytes=workload.kv_bytes_per_element,
+        attention=workload.attention,
+        causal=workload.causal,
+        logits_all=workload.logits == "all",
+        mla_decode=workload.mla_decode,
+        framework_cache=FRAMEWORK_CACHES.get(workload.engine, ""),
+    )
 
 
 PASS_NUMBERS = (
@@ -169,7 +184,7 @@ def stack_passes(passes: Sequence[Pass]) -> tuple[Pass, list[slice]]:
         columns[f] = xp.concatenate(
             [xp.broadcast(v, n) for v, n in zip(values, sizes, strict=True)]
         )
-    return replace(passes[0], **columns), slices
+    return passes[0]._replace(**columns), slices
 
 
 def prefill_pass(w: Workload, batch: Number | None = None, prompt: Number | None = None) -> Pass:

@@ -8,26 +8,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..inputs import xp
 from . import roofline
 from .ops import OpCost
 from .report import OperatorRow, Phase
 from .timing import Roofs
 
 
-def build_phase(op_list: Sequence[OpCost], roofs: Roofs, passes: int = 1) -> Phase:
+def build_phase(
+    op_list: Sequence[OpCost],
+    roofs: Roofs,
+    passes: int = 1,
+    prices: tuple[Sequence[float], Sequence[float]] | None = None,
+) -> Phase:
     """Sum operator instances into named rows (first-appearance order) and phase totals;
-    ``passes`` forward passes (micro-batches) each pay the engine's fixed time per pass."""
+    ``passes`` forward passes (micro-batches) each pay the engine's fixed time per pass.
+    ``prices``: each record's (ideal, expected) seconds per instance, when already known
+    (engine/compiled.py), else priced here."""
+    if prices is None:
+        prices = [roofs.ideal_s(op) for op in op_list], [roofs.expected_s(op) for op in op_list]
     rows: dict[str, list[float]] = {}
     kinds: dict[str, str] = {}
     memory_bound_s = 0.0
     peak, bw = roofs.peak_flops_per_s, roofs.bandwidth_bytes_per_s
     counts: dict[str, int] = {}
-    for op in op_list:
+    for op, ideal_s, expected_s in zip(op_list, *prices, strict=True):
         name, kind, flops, weights, activations, kv, comm, n = op[:8]
-        ideal, expected = roofs.ideal_s(op) * n, roofs.expected_s(op) * n
+        ideal, expected = ideal_s * n, expected_s * n
         memory_s = (weights + activations + kv) / bw
-        if memory_s > flops / peak and memory_s * n >= ideal:
-            memory_bound_s += ideal  # memory is the binding roof of this instance
+        # Memory is the binding roof of this instance (written without a branch on the
+        # numbers, so engine/compiled.py can trace it).
+        bound_here = xp.where(memory_s * n >= ideal, ideal, 0.0)
+        memory_bound_s = memory_bound_s + xp.where(memory_s > flops / peak, bound_here, 0.0)
         acc = rows.get(name)
         if acc is None:
             acc = rows[name] = [0.0] * 7
@@ -55,7 +67,7 @@ def build_phase(op_list: Sequence[OpCost], roofs: Roofs, passes: int = 1) -> Pha
         expected_time_s=sum(r.expected_time_s for r in built),
         compute_time_s=flops / peak,
         memory_time_s=bytes_ / bw,
-        memory_bound_time_fraction=min(1.0, memory_bound_s / time_s) if time_s else 0.0,
+        memory_bound_time_fraction=xp.minimum(1.0, memory_bound_s / time_s) if time_s else 0.0,
         operators=built,
     )
 

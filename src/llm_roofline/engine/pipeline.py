@@ -16,13 +16,14 @@ steady-state are its expected time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from ..inputs import xp
 from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.xp import Number
+from .compiled import priced_operators, priced_phase, stage_totals
 from .memory import live_bytes, weight_bytes
 from .ops import OpCost, Pass, stack_passes
 from .phase import build_phase, phase_times, phase_totals
@@ -31,7 +32,7 @@ from .sharding import micro_batch_sizes, micro_batch_split, stage_key, stage_ope
 from .timing import Roofs
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PassTiming:
     """One pass on a layout: the bottleneck device and the pipeline's latencies."""
 
@@ -73,25 +74,34 @@ def time_pass(
 ) -> PassTiming:
     """Price one pass of ``p.batch`` sequences on the layout (see the module docstring)."""
     sizes = micro_batch_sizes(p.batch, layout.micro_batches)
-    first = p if sizes[0][0] == p.batch else replace(p, batch=sizes[0][0])
-    stage_ops = tuple(
-        stage_operators(m, layout, first, s, logits=logits) for s in range(layout.pipeline)
-    )
-    phases = tuple(build_phase(ops_s, roofs) for ops_s in stage_ops)
+    first = p if sizes[0][0] == p.batch else p._replace(batch=sizes[0][0])
+    priced = [
+        priced_phase(m, layout, first, s, roofs, logits=logits) for s in range(layout.pipeline)
+    ]
+    stage_ops = tuple(ops_s for ops_s, _phase in priced)
+    phases = tuple(phase_s for _ops, phase_s in priced)
     bottleneck = max(range(layout.pipeline), key=lambda s: phases[s].expected_time_s)
     system = sum(ph.flops for ph in phases) * sizes[0][1]
     if len(sizes) == 1 and sizes[0][1] == 1:
         phase = phases[bottleneck]
     else:
         device: list[OpCost] = []
+        ideal: list[float] = []
+        expected: list[float] = []
         for size, n in sizes:
-            ops_b = stage_operators(m, layout, replace(p, batch=size), bottleneck, logits=logits)
+            ops_b, ideal_b, expected_b = priced_operators(
+                m, layout, p._replace(batch=size), bottleneck, roofs, logits=logits
+            )
             device += [op.times(op.instances * n) for op in ops_b]
-        phase = build_phase(device, roofs, passes=sum(n for _, n in sizes))
+            ideal += ideal_b
+            expected += expected_b
+        phase = build_phase(
+            device, roofs, passes=sum(n for _, n in sizes), prices=(ideal, expected)
+        )
     for size, n in sizes[1:]:
-        smaller = replace(p, batch=size)
+        smaller = p._replace(batch=size)
         system += n * sum(
-            phase_totals(stage_operators(m, layout, smaller, s, logits=logits))[0]
+            stage_totals(m, layout, smaller, s, roofs, logits=logits)[0]
             for s in range(layout.pipeline)
         )
     return PassTiming(phase, bottleneck, stage_ops, phases, system * layout.stage_devices)
@@ -143,9 +153,9 @@ def pass_times(
     if layout.micro_batches == 1:  # one micro-batch of B: the split's (B + 1, 0) never occurs
         sizes = [(p, 1)]
     elif xp.is_scalar(p.batch):
-        sizes = [(replace(p, batch=b), n) for b, n in (big, small) if n > 0]
+        sizes = [(p._replace(batch=b), n) for b, n in (big, small) if n > 0]
     else:
-        sizes = [(replace(p, batch=b), n) for b, n in (big, small)]
+        sizes = [(p._replace(batch=b), n) for b, n in (big, small)]
     # Every size in one array evaluation per distinct stage (identical stages priced once).
     if len(sizes) == 1:
         together, parts = sizes[0][0], [slice(None)]

@@ -17,7 +17,7 @@ from ..inputs.documents import load_json
 SCHEMA = "llm-roofline/report/v2"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OperatorRow:
     """One operator summed over its instances (``count``, e.g. the layers that have it)."""
 
@@ -36,7 +36,7 @@ class OperatorRow:
     expected_time_s: float
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Phase:
     flops: float
     bytes: float
@@ -56,7 +56,7 @@ class Phase:
         raise KeyError(name)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Memory:
     weight_bytes: float
     kv_cache_bytes: float
@@ -66,7 +66,7 @@ class Memory:
     fits: bool
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Request:
     """One request per sequence of the batch: prefill (the first token), then output_len − 1
     decode steps; total_s = TTFT + Σ TPOT as serving benchmarks count latency."""
@@ -79,7 +79,7 @@ class Request:
     output_tokens_per_s: float  # the whole batch's generated tokens / total time
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Metrics:
     ttft_s: float
     tpot_s: float
@@ -102,7 +102,7 @@ class Metrics:
     tokens_per_s_range: tuple[float, float] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ParallelismSummary:
     """Present when the analysis ran on several devices (``analyze(..., parallelism=)``).
 
@@ -132,7 +132,7 @@ class ParallelismSummary:
     system_weight_bytes: float  # weights over one replica's devices (replicated parts counted)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Report:
     model: dict[str, Any]
     hardware: dict[str, Any]

@@ -32,6 +32,8 @@ from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
 from ..inputs.xp import Number
+from . import compiled
+from .compiled import priced_operators
 from .ops import OpCost, decode_pass
 from .pipeline import steady_times
 from .report import Request
@@ -66,16 +68,20 @@ def sum_affine_max(lines: Sequence[tuple[float, float]], lo: int, hi: int) -> fl
 def _op_lines(
     lo_op: OpCost, hi_op: OpCost, lo: int, hi: int, roofs: Roofs, derate: bool
 ) -> list[tuple[float, float]]:
-    """The affine pieces (intercept at context 0, slope per token) of one operator's time."""
-    peak = roofs.peak_flops_per_s * (roofs.compute_efficiency if derate else 1.0)
+    """The affine pieces (intercept at context 0, slope per token) of one operator's time,
+    on the roofs of ``Roofs.ideal_s`` (derated by the flat efficiencies when ``derate``)."""
+    peak = roofs.flops_roof(lo_op) * (roofs.compute_efficiency if derate else 1.0)
     bw = roofs.bandwidth_bytes_per_s * (roofs.bandwidth_efficiency if derate else 1.0)
     lines = []
     for at_lo, at_hi, roof in ((lo_op.flops, hi_op.flops, peak), (lo_op.bytes, hi_op.bytes, bw)):
         slope = (at_hi - at_lo) / roof / (hi - lo) if hi > lo else 0.0
         lines.append((at_lo / roof - slope * lo, slope))
     if lo_op.comm_bytes and roofs.interconnect_bytes_per_s:
-        ic = roofs.interconnect_bytes_per_s * (roofs.bandwidth_efficiency if derate else 1.0)
-        lines.append((lo_op.comm_bytes / ic, 0.0))
+        if derate:
+            ic = roofs.interconnect_bytes_per_s * roofs.bandwidth_efficiency
+            lines.append((lo_op.comm_bytes / ic, 0.0))
+        else:
+            lines.append((roofs.comm_ideal_s(lo_op), 0.0))
     return lines
 
 
@@ -140,10 +146,102 @@ def _sampled(xs: Sequence[int], values: Sequence[float]) -> float:
     return float(sum_sampled(xs, values))
 
 
+def varying_expected_s(ops: Sequence[OpCost], roofs: Roofs) -> Number:
+    """Σ instances · expected seconds of the operators a decode step's context changes."""
+    return sum(op.instances * roofs.expected_s(op) for op in ops)
+
+
+def _fixed_times(
+    ops: Sequence[OpCost], ideal: Sequence[Number], expected: Sequence[Number], varying: set[int]
+) -> tuple[Number, Number]:
+    """(expected, ideal) seconds of one step's operators the context does not change."""
+    fixed = fixed_ideal = 0.0
+    for k, op in enumerate(ops):
+        if k not in varying:
+            fixed = fixed + op.instances * expected[k]
+            fixed_ideal = fixed_ideal + op.instances * ideal[k]
+    return fixed, fixed_ideal
+
+
+# What the region sum compiles (engine/compiled.py) for a decode step's program.
+_BUILDERS: dict[str, Callable[[compiled.Program], Any]] = {
+    "fixed_times": lambda pr: _fixed_times(pr.ops, pr.ideal, pr.expected, set(pr.varying)),
+    "varying_ops": lambda pr: tuple(pr.ops[k] for k in pr.varying),
+    "varying_expected": lambda pr: varying_expected_s([pr.ops[k] for k in pr.varying], pr.roofs),
+}
+# With the step's own operator times known: only the changing operators' times at ``lo``.
+_VARYING_TIMES = (
+    "varying_times",
+    lambda pr: _fixed_times(
+        pr.ops, pr.ideal, pr.expected, set(range(len(pr.ops))) - set(pr.varying)
+    ),
+)
+
+
+def _region_parts(
+    m: Model,
+    w: Workload,
+    layout: Layout,
+    roofs: Roofs,
+    lo: int,
+    hi: int,
+    step_at_lo: tuple[float, float] | None,
+) -> tuple[
+    tuple[Number, Number], Sequence[OpCost], Sequence[OpCost], Callable[[list[int]], list[Number]]
+]:
+    """Of one region's decode steps: the (expected, ideal) time of the operators the context
+    does not change (projections, MLP, norms), the others' records at both ends, and the
+    expected time of those others at each of a list of contexts. Compiled, or from the records at both
+    ends (each changing operator the line through them, ``context_line``).
+    ``step_at_lo``: (expected, ideal) seconds of all the step's operators at context
+    ``lo`` when already known (the analysis's own step): the unchanging ones are then
+    those less the changing ones, with no operator priced again."""
+    b, p_lo = w.batch_size, decode_pass(w, context=lo)
+    pr = compiled.program(m, layout, p_lo, 0, roofs)
+    fns = (
+        [pr.function(k, build, k == "varying_expected") for k, build in _BUILDERS.items()]
+        if pr is not None
+        else []
+    )
+    if pr is not None and all(fn is not None for fn in fns):
+        fixed_fn, ops_fn, expected_fn = fns
+        assert fixed_fn is not None and ops_fn is not None and expected_fn is not None
+        varying_fn = pr.function(*_VARYING_TIMES) if step_at_lo is not None else None
+        if varying_fn is not None and step_at_lo is not None:
+            var_e, var_i = varying_fn(b, 1, lo)
+            fixed = (step_at_lo[0] - var_e, step_at_lo[1] - var_i)
+        else:
+            fixed = fixed_fn(b, 1, lo)
+        return (
+            fixed,
+            ops_fn(b, 1, lo),
+            ops_fn(b, 1, hi),
+            lambda xs: expected_fn(b, 1, xs),
+        )
+    ops_lo, ideal_lo, expected_lo = priced_operators(m, layout, p_lo, 0, roofs)
+    ops_hi = ops_lo if hi == lo else stage_operators(m, layout, decode_pass(w, context=hi))
+    varying = [k for k, (x, y) in enumerate(zip(ops_lo, ops_hi, strict=True)) if x != y]
+    lines = [context_line(ops_lo[k], ops_hi[k], lo, hi) for k in varying]
+    return (
+        _fixed_times(ops_lo, ideal_lo, expected_lo, set(varying)),
+        [ops_lo[k] for k in varying],
+        [ops_hi[k] for k in varying],
+        lambda xs: [varying_expected_s([line(x) for line in lines], roofs) for x in xs],
+    )
+
+
 def decode_steps_s(
-    m: Model, w: Workload, roofs: Roofs, layout: Layout, first: int, last: int
+    m: Model,
+    w: Workload,
+    roofs: Roofs,
+    layout: Layout,
+    first: int,
+    last: int,
+    step_at_first: tuple[float, float] | None = None,
 ) -> tuple[float, float]:
-    """(expected, ideal) sums of decode step times for contexts first..last inclusive."""
+    """(expected, ideal) sums of decode step times for contexts first..last inclusive.
+    ``step_at_first``: (expected, ideal) seconds of the operators of the step at context
+    ``first`` (one stage, one micro-batch), when the caller has them."""
     windows = sorted({g.window for g in m.layer_groups if g.window is not None})
     inner = {x for wdw in windows for x in (wdw, wdw + 1) if first < x <= last}
     edges = [*sorted({first, *inner}), last + 1]
@@ -152,44 +250,34 @@ def decode_steps_s(
     flat = roofs.calibration is None  # expected = ideal on derated roofs: affine pieces
     expected = ideal = 0.0
     for lo, stop in itertools.pairwise(edges):
-        hi = stop - 1
-        if per_operator:  # exact: each operator's time is a max of affine pieces
+        hi, steps = stop - 1, stop - lo
+        if per_operator and flat:  # exact: each operator's time is a max of affine pieces
             ops_lo = stage_operators(m, layout, decode_pass(w, context=lo))
             ops_hi = ops_lo if hi == lo else stage_operators(m, layout, decode_pass(w, context=hi))
             for a, b in zip(ops_lo, ops_hi, strict=True):
-                pieces = _op_lines(a, b, lo, hi, roofs, False)
-                ideal += a.instances * sum_affine_max(pieces, lo, hi)
-                if flat:
-                    lines = _op_lines(a, b, lo, hi, roofs, True)
-                    expected += a.instances * sum_affine_max(lines, lo, hi)
-            steps = hi - lo + 1
-            if flat:
-                expected += steps * roofs.step_overhead_s
-                continue
-            # Operators the context does not change (projections, MLP, norms) cost the same at
-            # every step; only the others (attention, MLA's kv_b_proj) are sampled.
-            varying = [k for k, (a, b) in enumerate(zip(ops_lo, ops_hi, strict=True)) if a != b]
-            skip = set(varying)
-            fixed = sum(
-                op.instances * roofs.expected_s(op) for k, op in enumerate(ops_lo) if k not in skip
-            )
+                ideal += a.instances * sum_affine_max(_op_lines(a, b, lo, hi, roofs, False), lo, hi)
+                lines = _op_lines(a, b, lo, hi, roofs, True)
+                expected += a.instances * sum_affine_max(lines, lo, hi)
+            expected += steps * roofs.step_overhead_s
+            continue
+        if per_operator:  # the operators the context changes summed exactly (ideal), sampled
+            known = step_at_first if lo == first else None
+            parts = _region_parts(m, w, layout, roofs, lo, hi, known)
+            (fixed, fixed_ideal), var_lo, var_hi, at = parts
+            for a, b in zip(var_lo, var_hi, strict=True):
+                ideal += a.instances * sum_affine_max(_op_lines(a, b, lo, hi, roofs, False), lo, hi)
+            ideal += steps * fixed_ideal
             expected += steps * (fixed + roofs.step_overhead_s)
-            if varying:  # one number per sampled context: no array, numpy not imported
+            if var_lo:  # one number per sampled context: no array, numpy not imported
                 xs = _sample_contexts(lo, hi)
-                sampled = [
-                    (ops_lo[k].instances, context_line(ops_lo[k], ops_hi[k], lo, hi))
-                    for k in varying
-                ]
-                steps_x = [sum(n * roofs.expected_s(at(x)) for n, at in sampled) for x in xs]
-                expected += _sampled(xs, steps_x)
+                expected += _sampled(xs, at(xs))
             continue
         # Sampled: every context of a short region, else SAMPLED_CONTEXTS, evaluated as one
         # array of passes (the same formulas, element-wise).
         xs = _sample_contexts(lo, hi)
         step_e, step_i = steady_times(m, layout, decode_pass(w, context=xp.array(xs)), roofs)
         expected += _sampled(xs, xp.values(step_e, len(xs)))
-        if not per_operator:
-            ideal += _sampled(xs, xp.values(step_i, len(xs)))
+        ideal += _sampled(xs, xp.values(step_i, len(xs)))
     return expected, ideal
 
 
@@ -200,12 +288,16 @@ def request_times(
     layout: Layout,
     prefill_s: float,
     ideal_prefill_s: float,
+    step_at_prompt: tuple[float, float] | None = None,
 ) -> Request:
     """Latency as serving benchmarks count it: TTFT (the prefill, which yields the first
-    token), then output_len − 1 decode steps at contexts prompt, …, prompt + output − 2."""
+    token), then output_len − 1 decode steps at contexts prompt, …, prompt + output − 2.
+    ``step_at_prompt``: (expected, ideal) seconds of the operators of the decode step at
+    context ``prompt_len`` on one stage and micro-batch, when the caller has them."""
     n = w.output_len
+    last = w.prompt_len + n - 2
     decode_s, ideal_decode_s = (
-        decode_steps_s(m, w, roofs, layout, w.prompt_len, w.prompt_len + n - 2)
+        decode_steps_s(m, w, roofs, layout, w.prompt_len, last, step_at_prompt)
         if n > 1
         else (0.0, 0.0)
     )

@@ -162,7 +162,7 @@ def replica_pass(p_stage: Pass, layout: Layout) -> Pass:
     """The pass one attention replica runs: ⌈B / replicas⌉ of the stage's sequences."""
     if layout.attention_replicas == 1:
         return p_stage
-    return replace(p_stage, batch=xp.ceil_div(p_stage.batch, layout.attention_replicas))
+    return p_stage._replace(batch=xp.ceil_div(p_stage.batch, layout.attention_replicas))
 
 
 def device_layer(m: Model, layout: Layout, p_stage: Pass, group: LayerGroup) -> list[Block]:

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import replace
 
 from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
+from .compiled import stage_times, stage_totals
 from .ops import Pass, decode_pass, prefill_pass
-from .phase import phase_times, phase_totals
-from .sharding import micro_batch_sizes, stage_operators
+from .sharding import micro_batch_sizes
 from .timing import Roofs
 
 SEARCH_LIMIT = 1 << 24  # batch sizes and prompt lengths are searched up to this
@@ -33,24 +32,21 @@ def device_totals(m: Model, layout: Layout, p: Pass, roofs: Roofs) -> tuple[floa
     over all its micro-batches: what decides whether the layout is compute-bound."""
     sizes = micro_batch_sizes(p.batch, layout.micro_batches)
     if layout.pipeline == 1 and sizes == [(p.batch, 1)]:
-        return phase_totals(stage_operators(m, layout, p, 0))
+        return stage_totals(m, layout, p, 0, roofs)
     stage = 0
     if layout.pipeline > 1:
         first = _with_batch(p, sizes[0][0])
-        times = [
-            phase_times(stage_operators(m, layout, first, s), roofs)[0]
-            for s in range(layout.pipeline)
-        ]
+        times = [stage_times(m, layout, first, s, roofs)[0] for s in range(layout.pipeline)]
         stage = max(range(layout.pipeline), key=times.__getitem__)
     flops = bytes_ = 0.0
     for size, n in sizes:
-        f, b = phase_totals(stage_operators(m, layout, _with_batch(p, size), stage))
+        f, b = stage_totals(m, layout, _with_batch(p, size), stage, roofs)
         flops, bytes_ = flops + n * f, bytes_ + n * b
     return flops, bytes_
 
 
 def _with_batch(p: Pass, batch: int) -> Pass:
-    return p if batch == p.batch else replace(p, batch=batch)
+    return p if batch == p.batch else p._replace(batch=batch)
 
 
 def smallest_integer(
@@ -91,9 +87,10 @@ def _ceil_positive(x: float) -> int:
 
 
 def critical_batch_size(
-    m: Model, w: Workload, roofs: Roofs, layout: Layout
+    m: Model, w: Workload, roofs: Roofs, layout: Layout, own: tuple[float, float] | None = None
 ) -> tuple[int | None, str]:
-    """Smallest batch at which the decode step (at the workload's context) is compute-bound."""
+    """Smallest batch at which the decode step (at the workload's context) is compute-bound.
+    ``own``: the (FLOPs, bytes) of the workload's own decode step, when already known."""
     ridge = roofs.ridge_point
     where = "" if layout.replica_devices == 1 else " on each device"
 
@@ -102,7 +99,7 @@ def critical_batch_size(
 
     # Through the workload's own batch (already evaluated) and the next one.
     first = w.batch_size
-    (f1, b1), (f2, b2) = totals(first), totals(first + 1)
+    (f1, b1), (f2, b2) = own or totals(first), totals(first + 1)
     df, db = f2 - f1, b2 - b1  # per added sequence
     slope = df - ridge * db
 
@@ -118,7 +115,9 @@ def critical_batch_size(
         found = smallest_integer(affine_bound if affine else compute_bound, guess)
         if affine and found is not None and found > m.vocab_size:  # rows of the embedding cap
             found = smallest_integer(compute_bound, found)
-    elif m.moe is not None and compute_bound(SEARCH_LIMIT):
+    elif _affine_in_batch(m, layout) or not compute_bound(SEARCH_LIMIT):
+        found = None  # (evaluated once: the largest batch searched is memory-bound too)
+    elif m.moe is not None:
         # MoE: the marginal sequence gets cheaper once every expert is touched; from there
         # the step is affine again, so two large batches give the guess.
         (fa, ba), (fb, bb) = totals(MOE_AFFINE_BATCH), totals(2 * MOE_AFFINE_BATCH)
@@ -127,10 +126,8 @@ def critical_batch_size(
         intercept = (fa - dfa * MOE_AFFINE_BATCH) - ridge * (ba - dba * MOE_AFFINE_BATCH)
         guess = _ceil_positive(-intercept / far) if far > 0 else 1
         found = smallest_integer(compute_bound, guess)
-    elif not _affine_in_batch(m, layout) and compute_bound(SEARCH_LIMIT):
-        found = smallest_integer(compute_bound, 1)
     else:
-        found = None
+        found = smallest_integer(compute_bound, 1)
     if found is not None:
         return found, f"decode turns compute-bound{where} at batch {found}"
     return None, (
@@ -155,9 +152,10 @@ def _polynomial_in_prompt(m: Model, layout: Layout) -> bool:
 
 
 def critical_prompt_len(
-    m: Model, w: Workload, roofs: Roofs, layout: Layout
+    m: Model, w: Workload, roofs: Roofs, layout: Layout, own: tuple[float, float] | None = None
 ) -> tuple[int | None, str]:
-    """Smallest prompt length at which prefill (at the workload's batch) is compute-bound."""
+    """Smallest prompt length at which prefill (at the workload's batch) is compute-bound.
+    ``own``: the (FLOPs, bytes) of the workload's own prefill, when already known."""
     ridge = roofs.ridge_point
     where = "" if layout.replica_devices == 1 else " on each device"
 
@@ -167,7 +165,7 @@ def critical_prompt_len(
     # FLOPs and bytes = a + b·x + c·x² with x = s − P, through the workload's own prompt P
     # (already evaluated) and the next two.
     first = w.prompt_len
-    (f0, y0), (f1, y1), (f2, y2) = totals(first), totals(first + 1), totals(first + 2)
+    (f0, y0), (f1, y1), (f2, y2) = own or totals(first), totals(first + 1), totals(first + 2)
     fc, yc = (f2 - 2 * f1 + f0) / 2, (y2 - 2 * y1 + y0) / 2
     fb, yb = f1 - f0 - fc, y1 - y0 - yc
 

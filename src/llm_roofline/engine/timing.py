@@ -73,6 +73,10 @@ class Roofs:
     _priced: dict[OpCost, Number] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
+    # Compiled operators of the passes analyzed on these roofs (engine/compiled.py).
+    programs: dict[tuple[Any, ...], list[Any]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     @classmethod
     def of(
@@ -82,7 +86,21 @@ class Roofs:
         engine: str | None = None,
     ) -> Roofs:
         """One device's roofs for ``activation_dtype`` under ``engine`` (None: the table's
-        default). Raises ValueError naming the field for a bad table or engine."""
+        default). Raises ValueError naming the field for a bad table or engine. One object
+        per (what it reads of the hardware, dtype, engine): what is memoized on it (the
+        compiled operators) serves every later analysis on the same device."""
+        key = (*_read_of(hardware), activation_dtype, engine)
+        hit = _ROOFS.get(key)
+        if hit is not None and hit[0] is hardware.efficiency_table:
+            return hit[1]
+        roofs = cls._of(hardware, activation_dtype, engine)
+        if len(_ROOFS) >= 64:
+            _ROOFS.clear()
+        _ROOFS[key] = (hardware.efficiency_table, roofs)  # the table held: its id stays its own
+        return roofs
+
+    @classmethod
+    def _of(cls, hardware: Hardware, activation_dtype: str, engine: str | None) -> Roofs:
         dtype = hardware.compute_dtype_for(activation_dtype)
         try:
             table = _parsed(hardware.efficiency_table)
@@ -146,11 +164,15 @@ class Roofs:
     def ideal_s(self, op: OpCost) -> float:
         """Roofline time of one instance (a lower bound). Typed float as OpCost's fields
         are: numpy arrays in the record give an array, element-wise."""
-        peak = self._matmul_peak(op) if op.kind == MATMUL else self.peak_flops_per_s
-        t = xp.maximum(op.flops / peak, op.bytes / self.bandwidth_bytes_per_s)
+        t = xp.maximum(op.flops / self.flops_roof(op), op.bytes / self.bandwidth_bytes_per_s)
         if op.kind == COMMUNICATION or _nonzero(op.comm_bytes):
-            t = xp.maximum(t, self._comm_ideal_s(op))
+            t = xp.maximum(t, self.comm_ideal_s(op))
         return t  # type: ignore[no-any-return]  # a float, or an array for array records
+
+    def flops_roof(self, op: OpCost) -> Number:
+        """The peak FLOP/s an operator's ideal time is on (weight-only-quantized matmuls:
+        the engine's quantized peak, where it has one)."""
+        return self._matmul_peak(op) if op.kind == MATMUL else self.peak_flops_per_s
 
     def expected_s(self, op: OpCost) -> float:
         """Expected time of one instance (see the module docstring); arrays as ``ideal_s``."""
@@ -254,7 +276,7 @@ class Roofs:
             raise ValueError("interconnect_bytes_per_s is needed for communication operators")
         return link
 
-    def _comm_ideal_s(self, op: OpCost) -> Number:
+    def comm_ideal_s(self, op: OpCost) -> Number:
         link = self._link()
         if op.family == "all_reduce" and self.in_network_reduction and len(op.shape) >= 2:
             return op.shape[1] / link  # each device sends its message once, gets it back reduced
@@ -310,6 +332,16 @@ def _status(
 
 
 _CACHE: dict[int, tuple[dict[str, Any], Calibration]] = {}
+_ROOFS: dict[tuple[Any, ...], tuple[Any, Roofs]] = {}
+
+
+def _read_of(hw: Hardware) -> tuple[Any, ...]:
+    """Every field of a device that ``Roofs.of`` reads (its table by identity: parsed once)."""
+    return (
+        hw.name, hw.generation, tuple(hw.peak_flops_per_s.items()), hw.bandwidth_bytes_per_s,
+        hw.interconnect_bytes_per_s, hw.compute_efficiency, hw.bandwidth_efficiency,
+        hw.in_network_reduction, id(hw.efficiency_table),
+    )  # fmt: skip
 
 
 def _parsed(table: dict[str, Any] | None) -> Calibration | None:

@@ -22,6 +22,26 @@ def _np() -> Any:
     return numpy
 
 
+def _traced(*values: Any) -> Any:
+    """The type of the first traced value among ``values`` (engine/symbolic.py: a type
+    with an ``__xp__`` hook, evaluated once to compile the formulas), or None."""
+    for v in values:
+        if hasattr(type(v), "__xp__"):
+            return type(v)
+    return None
+
+
+def is_traced(*values: Any) -> bool:
+    return _traced(*values) is not None
+
+
+def traced_call(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` recorded as a traced value when an argument is one, else None (a
+    function of numbers, like a curve's lookup, inside a traced formula)."""
+    traced = _traced(*args)
+    return None if traced is None else traced.__xp__("call", fn, *args)
+
+
 def is_scalar(*values: Number) -> bool:
     for v in values:  # noqa: SIM110  (a loop: cheaper than all() over a generator here)
         if type(v) not in _SCALARS:
@@ -32,12 +52,16 @@ def is_scalar(*values: Number) -> bool:
 def minimum(a: Number, b: Number) -> Number:
     if type(a) in _SCALARS and type(b) in _SCALARS:
         return a if a <= b else b
+    if (t := _traced(a, b)) is not None:
+        return t.__xp__("minimum", a, b)
     return _np().minimum(a, b)
 
 
 def maximum(a: Number, b: Number) -> Number:
     if type(a) in _SCALARS and type(b) in _SCALARS:
         return a if a >= b else b
+    if (t := _traced(a, b)) is not None:
+        return t.__xp__("maximum", a, b)
     return _np().maximum(a, b)
 
 
@@ -45,6 +69,8 @@ def where(condition: Any, if_true: Number, if_false: Number) -> Number:
     """``if_true if condition else if_false``, element-wise for arrays."""
     if type(condition) is bool:
         return if_true if condition else if_false
+    if (t := _traced(condition, if_true, if_false)) is not None:
+        return t.__xp__("where", condition, if_true, if_false)
     return _np().where(condition, if_true, if_false)
 
 
@@ -57,6 +83,8 @@ def power(base: Number, exponent: Number) -> Number:
     """base ** exponent; float64 for arrays (integer arrays would overflow)."""
     if type(base) in _SCALARS and type(exponent) in _SCALARS:
         return float(base) ** exponent
+    if (t := _traced(base, exponent)) is not None:
+        return t.__xp__("power", base, exponent)
     np = _np()
     return np.power(np.asarray(base, dtype=float), exponent)
 
@@ -64,19 +92,34 @@ def power(base: Number, exponent: Number) -> Number:
 def log(x: Number) -> Number:
     if type(x) in _SCALARS:
         return math.log(x)
+    if (t := _traced(x)) is not None:
+        return t.__xp__("log", x)
     return _np().log(x)
 
 
 def log1p(x: Number) -> Number:
     if type(x) in _SCALARS:
         return math.log1p(x)
+    if (t := _traced(x)) is not None:
+        return t.__xp__("log1p", x)
     return _np().log1p(x)
 
 
 def expm1(x: Number) -> Number:
     if type(x) in _SCALARS:
         return math.expm1(x)
+    if (t := _traced(x)) is not None:
+        return t.__xp__("expm1", x)
     return _np().expm1(x)
+
+
+def take(items: Sequence[Any], index: Any) -> Any:
+    """``items[index]`` for a number index (a traced index: its node)."""
+    if type(index) is int:
+        return items[index]
+    if (t := _traced(index)) is not None:
+        return t.__xp__("take", items, index)
+    return items[index]
 
 
 def total(x: Number) -> Number:
@@ -122,6 +165,8 @@ def to_float(x: Number) -> Number:
     """float(x) for a number, a float64 array for an array."""
     if type(x) in _SCALARS:
         return float(x)
+    if (t := _traced(x)) is not None:
+        return t.__xp__("float", x)
     return _np().asarray(x, dtype=float)
 
 

@@ -100,8 +100,8 @@ def _price_class(
         m,
         layout,
         [
-            replace(prefill_pass(w, batch=np.ones(nk)), kv_bytes=kvs),
-            replace(decode_pass(w, batch=grid), kv_bytes=kv_grid),
+            prefill_pass(w, batch=np.ones(nk))._replace(kv_bytes=kvs),
+            decode_pass(w, batch=grid)._replace(kv_bytes=kv_grid),
         ],
         roofs,
     )

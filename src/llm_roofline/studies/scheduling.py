@@ -23,7 +23,7 @@ exceed either part's). Single device.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..engine.analyze import check_layout, roofs_for
@@ -91,7 +91,7 @@ def chunk_pass(
     past = index * chunk_size
     prompt_len = w.prompt_len if prompt is None else prompt
     p = Pass.of(w, new=xp.minimum(chunk_size, prompt_len - past), past=past, batch=batch)
-    return replace(p, mla_decode="naive")
+    return p._replace(mla_decode="naive")
 
 
 def priced_chunks(count: int) -> list[int]:
@@ -246,7 +246,7 @@ def mixed_step(
         )
     if chunk_tokens:
         chunk = Pass.of(workload, new=chunk_tokens, past=chunk_past, batch=1)
-        parts.append(forward_operators(model, replace(chunk, mla_decode="naive")))
+        parts.append(forward_operators(model, chunk._replace(mla_decode="naive")))
     alone = [build_phase(part, roofs).expected_time_s for part in parts]
     step = parts[0] if len(parts) == 1 else merge_step(parts[0], parts[1])
     return MixedStep(

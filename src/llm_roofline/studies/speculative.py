@@ -19,7 +19,7 @@ accepted tokens, the rejection-sampling arithmetic, and any tree of candidates.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..engine.analyze import check_layout, roofs_for
@@ -101,7 +101,7 @@ def verify_pass(workload: Workload, k: int) -> Pass:
     """The target's verification: k + 1 new tokens per sequence at the decode context, each
     position scored (logits for all B·(k+1) of them)."""
     p = Pass.of(workload, new=k + 1, past=workload.decode_context_len)
-    return replace(p, logits_all=True)
+    return p._replace(logits_all=True)
 
 
 def speculative_decode(

@@ -1,0 +1,335 @@
+"""One device's operators of a pass, compiled: the formulas traced once per model, layout,
+stage and roofs, then run as straight-line Python for each configuration.
+
+``stage_operators`` and the pricing of ``Roofs`` are written once, for numbers and
+arrays. To analyze one configuration in a few microseconds, this module evaluates them
+once on symbols (engine/symbolic.py: the pass's batch, new and cached tokens) and turns
+the expression graph into Python source: one assignment per operation the formulas
+perform, in their order, on the same number types, so the compiled code returns bit
+for bit what the formulas return (tests/test_compiled.py checks every preset). What is
+compiled, per (model, layout, stage, logits, pass flags and element sizes, roofs):
+
+- ``priced``: the operator records with their ideal and expected times per instance;
+- ``totals``: (FLOPs, bytes) of the pass (``phase.phase_totals``);
+- ``times``: (expected, ideal) seconds of the pass (``phase.phase_times``);
+- ``varying``: the expected seconds of the operators that depend on the cached tokens
+  (a decode step's attention), summed: what the request sum samples over contexts.
+
+A pass is compiled for its class: new tokens 1 or at least 2, cached tokens 0 or at
+least 1 (branches such as prefill vs decode kernels are decided by these bounds). A pass
+outside them (non-integer counts, arrays), or formulas that branch on a value the bounds
+leave open (``symbolic.Untraceable``), are evaluated on numbers as before: slower, never
+different. Programs live on their ``Roofs`` (``Roofs.of`` returns one object per device,
+dtype and engine), so a new workload on a known model reuses them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..inputs.layout import Layout
+from ..inputs.model import Model
+from .ops import OpCost, Pass
+from .phase import build_phase, phase_times, phase_totals
+from .report import Phase
+from .sharding import stage_operators
+from .symbolic import Sym, tracing
+from .timing import Roofs
+
+BATCH, NEW, PAST = 1, 2, 4  # the symbols' bits in ``Sym.deps``
+_NUMERIC = tuple(i for i, f in enumerate(OpCost._fields) if f not in ("name", "kind", "family"))
+_MAX_PROGRAMS = 256  # per Roofs
+
+
+class Program:
+    """The compiled operators of one stage for one pass class (module docstring)."""
+
+    __slots__ = ("_functions", "expected", "ideal", "ops", "roofs", "varying")
+
+    def __init__(
+        self, ops: Sequence[OpCost], ideal: Sequence[Any], expected: Sequence[Any], roofs: Roofs
+    ) -> None:
+        self.ops, self.ideal, self.expected = tuple(ops), tuple(ideal), tuple(expected)
+        self.roofs = roofs
+        self.varying = tuple(k for k, op in enumerate(self.ops) if _deps(op) & PAST)
+        self._functions: dict[str, Callable[..., Any] | None] = {}
+
+    def function(
+        self, name: str, build: Callable[[Program], Any] | None = None, over_past: bool = False
+    ) -> Callable[..., Any] | None:
+        """The compiled function ``name`` of (batch, new, past): what ``build`` (default:
+        ``BUILDERS[name]``) returns for the traced records, made on first use (``over_past``:
+        of (batch, new, a list of past), see ``_Source.function``). None when those
+        formulas branch on a run-time value (then evaluate on numbers)."""
+        if name in self._functions:
+            return self._functions[name]
+        fn: Callable[..., Any] | None
+        try:
+            with tracing():
+                fn = _source((build or BUILDERS[name])(self), name, over_past)
+        except TypeError:  # symbolic.Untraceable
+            fn = None
+        self._functions[name] = fn
+        return fn
+
+
+def _deps(op: OpCost) -> int:
+    bits = 0
+    for i in _NUMERIC:
+        value = op[i]
+        if type(value) is Sym:
+            bits |= value.deps
+        elif type(value) is tuple:
+            for v in value:
+                if type(v) is Sym:
+                    bits |= v.deps
+    return bits
+
+
+# ---- code generation ------------------------------------------------------------------
+
+
+def _plain(x: tuple[Any, ...]) -> bool:
+    """Numbers, strings and such tuples only (a table: one constant, not rebuilt per call)."""
+    return all(type(v) in (int, float, str, bool) or (type(v) is tuple and _plain(v)) for v in x)
+
+
+class _Source:
+    """Python source computing some expressions of traced nodes, each node once."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[int, str]] = []  # (the symbols it depends on, the statement)
+        self.names: dict[int, str] = {}
+        self.namespace: dict[str, Any] = {
+            "_new": tuple.__new__, "_OpCost": OpCost, "_inf": math.inf, "_nan": math.nan,
+            "_expm1": math.expm1, "_log1p": math.log1p, "_log": math.log,
+        }  # fmt: skip
+        self._held: list[Any] = []  # what is named here stays alive (its id stays its own)
+        self._constants: dict[int, str] = {}
+
+    def ref(self, x: Any) -> str:
+        if type(x) is Sym:
+            return self._node(x)
+        if type(x) is bool or type(x) is int or type(x) is str:
+            return repr(x) if type(x) is not int or x >= 0 else f"({x!r})"
+        if type(x) is float:
+            if math.isnan(x):
+                return "_nan"
+            if math.isinf(x):
+                return "_inf" if x > 0 else "(-_inf)"
+            return repr(x) if x >= 0 else f"({x!r})"
+        if type(x) is tuple and (len(x) <= 8 or not _plain(x)):
+            return "(" + "".join(self.ref(v) + ", " for v in x) + ")"
+        if type(x) is OpCost:
+            return f"_new(_OpCost, {self.ref(tuple(x))})"
+        if dataclasses.is_dataclass(x) and not isinstance(x, type):  # a report record
+            made = ", ".join(self.ref(getattr(x, f.name)) for f in dataclasses.fields(x))
+            return f"{self.ref(type(x))}({made})"
+        if x is None:
+            return "None"
+        name = self._constants.get(id(x))
+        if name is None:  # a function or a table: one global each
+            name = self._constants[id(x)] = f"_g{len(self.namespace)}"
+            self.namespace[name] = x
+            self._held.append(x)
+        return name
+
+    def _node(self, s: Sym) -> str:
+        name = self.names.get(id(s))
+        if name is not None:
+            return name
+        op, args = s.op, s.args
+        if op == "symbol":
+            return str(args[0])
+        if s.truth is not None:
+            return repr(s.truth)
+        refs = [self.ref(a) for a in args[1:]] if op == "call" else [self.ref(a) for a in args]
+        if op in ("+", "-", "*", "/", "//", "%", "**", "<", "<=", ">", ">=", "&"):
+            expr = f"{refs[0]} {op} {refs[1]}"
+        elif op == "neg":
+            expr = f"-{refs[0]}"
+        elif op == "minimum":
+            expr = f"{refs[0]} if {refs[0]} <= {refs[1]} else {refs[1]}"
+        elif op == "maximum":
+            expr = f"{refs[0]} if {refs[0]} >= {refs[1]} else {refs[1]}"
+        elif op == "where":
+            expr = f"{refs[1]} if {refs[0]} else {refs[2]}"
+        elif op == "float":
+            expr = f"float({refs[0]})"
+        elif op == "power":
+            expr = f"float({refs[0]}) ** {refs[1]}"
+        elif op in ("expm1", "log1p", "log"):
+            expr = f"_{op}({refs[0]})"
+        elif op in ("take", "item"):
+            expr = f"{refs[0]}[{refs[1]}]"
+        elif op == "call":
+            expr = f"{self.ref(args[0])}({', '.join(refs)})"
+        else:
+            raise AssertionError(f"no code for the traced operation {op!r}")
+        name = self.names[id(s)] = f"t{len(self.names)}"
+        self._held.append(s)
+        self.lines.append((s.deps, f"{name} = {expr}"))
+        return name
+
+    def function(self, returned: str, label: str, over_past: bool = False) -> Callable[..., Any]:
+        """``compiled(b, n, c)`` returning ``returned``; ``over_past``: ``compiled(b, n,
+        cs)`` returning a list, one per cached-token count in ``cs``, with what does not
+        depend on them computed once, before the loop."""
+        if over_past:
+            before = [f"    {text}" for deps, text in self.lines if not deps & PAST]
+            inside = [f"        {text}" for deps, text in self.lines if deps & PAST]
+            body = "\n".join([*before, "    out = []", "    for c in cs:", *inside])
+            text = (
+                f"def compiled(b, n, cs):\n{body}\n        out.append({returned})\n    return out\n"
+            )
+        else:
+            body = "\n".join(f"    {text}" for _deps, text in self.lines)
+            text = f"def compiled(b, n, c):\n{body}\n    return {returned}\n"
+        exec(compile(text, f"<llm-roofline {label}>", "exec"), self.namespace)
+        fn: Callable[..., Any] = self.namespace["compiled"]
+        return fn
+
+
+def _source(value: Any, label: str, over_past: bool = False) -> Callable[..., Any]:
+    """A function of (b, n, c) returning ``value`` (traced nodes in any nesting of tuples,
+    operator records and report records), each node computed once; ``over_past``: of
+    (b, n, cs), one value per c (``_Source.function``)."""
+    src = _Source()
+    returned = src.ref(value)
+    return src.function(returned, label, over_past)
+
+
+# What each compiled function returns, as the formulas compute it on the traced records.
+BUILDERS: dict[str, Callable[[Program], Any]] = {
+    "priced": lambda pr: (pr.ops, pr.ideal, pr.expected),
+    "phase": lambda pr: (pr.ops, build_phase(pr.ops, pr.roofs, prices=(pr.ideal, pr.expected))),
+    "totals": lambda pr: phase_totals(pr.ops),
+    "times": lambda pr: phase_times(pr.ops, pr.roofs),
+}
+
+
+# ---- tracing and the cache --------------------------------------------------------------
+
+
+def _pass_class(p: Pass) -> tuple[Any, ...] | None:
+    """What a program is specific to, or None: a pass this module does not compile."""
+    b, n, c = p.batch, p.new, p.past
+    if type(b) is not int or type(n) is not int or type(c) is not int or b < 1 or n < 1 or c < 0:
+        return None
+    return (
+        n == 1, c == 0, p.weight_bytes, p.small_bytes, p.act_bytes, p.kv_bytes, p.head_bytes,
+        p.attention, p.causal, p.logits_all, p.mla_decode, p.framework_cache,
+    )  # fmt: skip
+
+
+def _trace(
+    m: Model, layout: Layout, p: Pass, stage: int, roofs: Roofs, logits: bool
+) -> Program | None:
+    symbolic = p._replace(
+        batch=Sym.symbol("b", 1, BATCH),
+        new=1 if p.new == 1 else Sym.symbol("n", 2, NEW),
+        past=0 if p.past == 0 else Sym.symbol("c", 1, PAST),
+    )
+    try:
+        with tracing():
+            ops = stage_operators(m, layout, symbolic, stage, logits=logits)
+            ideal = [roofs.ideal_s(op) for op in ops]
+            expected = [roofs.expected_s(op) for op in ops]
+    except TypeError:  # symbolic.Untraceable, or a traced value where a number must be
+        return None
+    return Program(ops, ideal, expected, roofs)
+
+
+# A pass class is compiled on its COMPILE_AFTER-th use: tracing and generating code take a
+# few milliseconds, several times a one-off analysis, so a process that analyzes once (one
+# CLI command) never pays them; one that analyzes again and again (a benchmark, the web
+# app, a script's loop) compiles within its first few analyses.
+COMPILE_AFTER = 16
+
+
+def program(
+    m: Model, layout: Layout, p: Pass, stage: int, roofs: Roofs, logits: bool = True
+) -> Program | None:
+    """The compiled operators for this pass's class (traced on its COMPILE_AFTER-th use);
+    None before that, or when the pass or the formulas cannot be compiled (then evaluate
+    on numbers)."""
+    cls = _pass_class(p)
+    if cls is None:
+        return None
+    key = (id(m), layout, stage, logits, cls)
+    programs = roofs.programs
+    entry = programs.get(key)
+    if entry is None or entry[0] is not m:
+        if len(programs) >= _MAX_PROGRAMS:
+            programs.clear()
+        entry = programs[key] = [m, None, 0]  # the model held: its id stays its own
+    found: Program | None = entry[1]
+    if found is not None or entry[2] > COMPILE_AFTER:
+        return found
+    entry[2] += 1
+    if entry[2] <= COMPILE_AFTER:
+        return None
+    found = entry[1] = _trace(m, layout, p, stage, roofs, logits)  # None: never compiled
+    return found
+
+
+# ---- what callers use -------------------------------------------------------------------
+
+
+def compiled_function(
+    m: Model, layout: Layout, p: Pass, stage: int, roofs: Roofs, name: str, logits: bool = True
+) -> Callable[..., Any] | None:
+    """``Program.function(name)`` for this pass's class, or None (evaluate on numbers)."""
+    pr = program(m, layout, p, stage, roofs, logits)
+    return None if pr is None else pr.function(name)
+
+
+def priced_operators(
+    m: Model, layout: Layout, p: Pass, stage: int, roofs: Roofs, *, logits: bool = True
+) -> tuple[tuple[OpCost, ...], Sequence[float], Sequence[float]]:
+    """(operators, ideal seconds per instance, expected seconds per instance) of one device
+    of ``stage``: ``stage_operators`` priced on ``roofs``."""
+    fn = compiled_function(m, layout, p, stage, roofs, "priced", logits)
+    if fn is not None:
+        priced: tuple[tuple[OpCost, ...], Sequence[float], Sequence[float]]
+        priced = fn(p.batch, p.new, p.past)
+        return priced
+    ops = stage_operators(m, layout, p, stage, logits=logits)
+    return ops, [roofs.ideal_s(op) for op in ops], [roofs.expected_s(op) for op in ops]
+
+
+def priced_phase(
+    m: Model, layout: Layout, p: Pass, stage: int, roofs: Roofs, *, logits: bool = True
+) -> tuple[tuple[OpCost, ...], Phase]:
+    """(operators, their Phase) of one device of ``stage`` for one pass."""
+    fn = compiled_function(m, layout, p, stage, roofs, "phase", logits)
+    if fn is not None:
+        phased: tuple[tuple[OpCost, ...], Phase] = fn(p.batch, p.new, p.past)
+        return phased
+    ops = stage_operators(m, layout, p, stage, logits=logits)
+    return ops, build_phase(ops, roofs)
+
+
+def stage_totals(
+    m: Model, layout: Layout, p: Pass, stage: int, roofs: Roofs, *, logits: bool = True
+) -> tuple[float, float]:
+    """``phase_totals`` of one device of ``stage``."""
+    fn = compiled_function(m, layout, p, stage, roofs, "totals", logits)
+    if fn is not None:
+        totals: tuple[float, float] = fn(p.batch, p.new, p.past)
+        return totals
+    return phase_totals(stage_operators(m, layout, p, stage, logits=logits))
+
+
+def stage_times(
+    m: Model, layout: Layout, p: Pass, stage: int, roofs: Roofs, *, logits: bool = True
+) -> tuple[float, float]:
+    """``phase_times`` (expected, ideal) of one device of ``stage``."""
+    fn = compiled_function(m, layout, p, stage, roofs, "times", logits)
+    if fn is not None:
+        times: tuple[float, float] = fn(p.batch, p.new, p.past)
+        return times
+    return phase_times(stage_operators(m, layout, p, stage, logits=logits), roofs)
