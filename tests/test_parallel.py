@@ -21,6 +21,7 @@ from llm_roofline.engine.sharding import (
     all_to_all,
     forward_operators,
     micro_batch_sizes,
+    micro_batch_split,
     pp_send,
     shard_model,
     stage_bounds,
@@ -220,6 +221,8 @@ def test_stage_bounds() -> None:
     assert stage_bounds(4, 4) == [(0, 1), (1, 2), (2, 3), (3, 4)]
     assert micro_batch_sizes(10, 4) == [(3, 2), (2, 2)]
     assert micro_batch_sizes(3, 8) == [(1, 3)]
+    assert micro_batch_sizes(7, 1) == [(7, 1)]  # one micro-batch: the whole batch
+    assert [(b, n) for b, n in micro_batch_split(7, 1) if n > 0] == [(7, 1)]
 
 
 def test_stages_partition_the_work() -> None:

@@ -45,17 +45,38 @@ _MAX_PROGRAMS = 256  # per Roofs
 
 
 class Program:
-    """The compiled operators of one stage for one pass class (module docstring)."""
+    """The operators of one stage for one pass class (module docstring): traced (their
+    numbers are nodes, compiled by ``function``) or, for a pass evaluated on numbers, plain
+    records, which the same BUILDERS read."""
 
-    __slots__ = ("_functions", "expected", "ideal", "ops", "roofs", "varying")
+    __slots__ = ("_expected", "_functions", "_ideal", "ops", "roofs", "varying")
 
     def __init__(
-        self, ops: Sequence[OpCost], ideal: Sequence[Any], expected: Sequence[Any], roofs: Roofs
+        self,
+        ops: Sequence[OpCost],
+        roofs: Roofs,
+        ideal: Sequence[Any] | None = None,
+        expected: Sequence[Any] | None = None,
     ) -> None:
-        self.ops, self.ideal, self.expected = tuple(ops), tuple(ideal), tuple(expected)
-        self.roofs = roofs
+        self.ops, self.roofs = tuple(ops), roofs
+        self._ideal = None if ideal is None else tuple(ideal)
+        self._expected = None if expected is None else tuple(expected)
         self.varying = tuple(k for k, op in enumerate(self.ops) if _deps(op) & PAST)
         self._functions: dict[str, Callable[..., Any] | None] = {}
+
+    @property
+    def ideal(self) -> tuple[Any, ...]:
+        """Each record's ideal seconds per instance (priced when first asked)."""
+        if self._ideal is None:
+            self._ideal = tuple(self.roofs.ideal_s(op) for op in self.ops)
+        return self._ideal
+
+    @property
+    def expected(self) -> tuple[Any, ...]:
+        """Each record's expected seconds per instance (priced when first asked)."""
+        if self._expected is None:
+            self._expected = tuple(self.roofs.expected_s(op) for op in self.ops)
+        return self._expected
 
     def function(
         self, name: str, build: Callable[[Program], Any] | None = None, over_past: bool = False
@@ -95,6 +116,27 @@ def _deps(op: OpCost) -> int:
 def _plain(x: tuple[Any, ...]) -> bool:
     """Numbers, strings and such tuples only (a table: one constant, not rebuilt per call)."""
     return all(type(v) in (int, float, str, bool) or (type(v) is tuple and _plain(v)) for v in x)
+
+
+# The code of each traced operation over its operands: Python's own operators, and for the
+# ``xp`` functions the very expression of their branch for numbers (inputs/xp.py).
+_CODE = {
+    op: f"{{0}} {op} {{1}}"
+    for op in ("+", "-", "*", "/", "//", "%", "**", "<", "<=", ">", ">=", "&")
+}
+_CODE |= {
+    "neg": "-{0}",
+    "minimum": "{0} if {0} <= {1} else {1}",
+    "maximum": "{0} if {0} >= {1} else {1}",
+    "where": "{1} if {0} else {2}",
+    "float": "float({0})",
+    "power": "float({0}) ** {1}",
+    "expm1": "_expm1({0})",
+    "log1p": "_log1p({0})",
+    "log": "_log({0})",
+    "take": "{0}[{1}]",
+    "item": "{0}[{1}]",
+}
 
 
 class _Source:
@@ -146,27 +188,11 @@ class _Source:
             return str(args[0])
         if s.truth is not None:
             return repr(s.truth)
-        refs = [self.ref(a) for a in args[1:]] if op == "call" else [self.ref(a) for a in args]
-        if op in ("+", "-", "*", "/", "//", "%", "**", "<", "<=", ">", ">=", "&"):
-            expr = f"{refs[0]} {op} {refs[1]}"
-        elif op == "neg":
-            expr = f"-{refs[0]}"
-        elif op == "minimum":
-            expr = f"{refs[0]} if {refs[0]} <= {refs[1]} else {refs[1]}"
-        elif op == "maximum":
-            expr = f"{refs[0]} if {refs[0]} >= {refs[1]} else {refs[1]}"
-        elif op == "where":
-            expr = f"{refs[1]} if {refs[0]} else {refs[2]}"
-        elif op == "float":
-            expr = f"float({refs[0]})"
-        elif op == "power":
-            expr = f"float({refs[0]}) ** {refs[1]}"
-        elif op in ("expm1", "log1p", "log"):
-            expr = f"_{op}({refs[0]})"
-        elif op in ("take", "item"):
-            expr = f"{refs[0]}[{refs[1]}]"
-        elif op == "call":
-            expr = f"{self.ref(args[0])}({', '.join(refs)})"
+        if op == "call":
+            refs = [self.ref(a) for a in args]
+            expr = f"{refs[0]}({', '.join(refs[1:])})"
+        elif op in _CODE:
+            expr = _CODE[op].format(*(self.ref(a) for a in args))
         else:
             raise AssertionError(f"no code for the traced operation {op!r}")
         name = self.names[id(s)] = f"t{len(self.names)}"
@@ -215,14 +241,13 @@ BUILDERS: dict[str, Callable[[Program], Any]] = {
 
 
 def _pass_class(p: Pass) -> tuple[Any, ...] | None:
-    """What a program is specific to, or None: a pass this module does not compile."""
+    """What a program is specific to besides the model, layout and stage, or None: a pass
+    this module does not compile. New tokens 1 or more, cached tokens 0 or more, and the
+    pass's element sizes and flags (every field after the three counts)."""
     b, n, c = p.batch, p.new, p.past
     if type(b) is not int or type(n) is not int or type(c) is not int or b < 1 or n < 1 or c < 0:
         return None
-    return (
-        n == 1, c == 0, p.weight_bytes, p.small_bytes, p.act_bytes, p.kv_bytes, p.head_bytes,
-        p.attention, p.causal, p.logits_all, p.mla_decode, p.framework_cache,
-    )  # fmt: skip
+    return (n == 1, c == 0, p[3:])
 
 
 def _trace(
@@ -240,7 +265,7 @@ def _trace(
             expected = [roofs.expected_s(op) for op in ops]
     except TypeError:  # symbolic.Untraceable, or a traced value where a number must be
         return None
-    return Program(ops, ideal, expected, roofs)
+    return Program(ops, roofs, ideal, expected)
 
 
 # A pass class is compiled on its COMPILE_AFTER-th use: tracing and generating code take a
@@ -287,49 +312,46 @@ def compiled_function(
     return None if pr is None else pr.function(name)
 
 
+def evaluate(
+    name: str, m: Model, layout: Layout, p: Pass, stage: int, roofs: Roofs, logits: bool = True
+) -> Any:
+    """What ``BUILDERS[name]`` returns for one device of ``stage`` over pass ``p``: the
+    compiled function where there is one, else the same builder on the records."""
+    fn = compiled_function(m, layout, p, stage, roofs, name, logits)
+    if fn is not None:
+        return fn(p.batch, p.new, p.past)
+    return BUILDERS[name](Program(stage_operators(m, layout, p, stage, logits=logits), roofs))
+
+
 def priced_operators(
     m: Model, layout: Layout, p: Pass, stage: int, roofs: Roofs, *, logits: bool = True
 ) -> tuple[tuple[OpCost, ...], Sequence[float], Sequence[float]]:
     """(operators, ideal seconds per instance, expected seconds per instance) of one device
     of ``stage``: ``stage_operators`` priced on ``roofs``."""
-    fn = compiled_function(m, layout, p, stage, roofs, "priced", logits)
-    if fn is not None:
-        priced: tuple[tuple[OpCost, ...], Sequence[float], Sequence[float]]
-        priced = fn(p.batch, p.new, p.past)
-        return priced
-    ops = stage_operators(m, layout, p, stage, logits=logits)
-    return ops, [roofs.ideal_s(op) for op in ops], [roofs.expected_s(op) for op in ops]
+    priced: tuple[tuple[OpCost, ...], Sequence[float], Sequence[float]]
+    priced = evaluate("priced", m, layout, p, stage, roofs, logits)
+    return priced
 
 
 def priced_phase(
     m: Model, layout: Layout, p: Pass, stage: int, roofs: Roofs, *, logits: bool = True
 ) -> tuple[tuple[OpCost, ...], Phase]:
     """(operators, their Phase) of one device of ``stage`` for one pass."""
-    fn = compiled_function(m, layout, p, stage, roofs, "phase", logits)
-    if fn is not None:
-        phased: tuple[tuple[OpCost, ...], Phase] = fn(p.batch, p.new, p.past)
-        return phased
-    ops = stage_operators(m, layout, p, stage, logits=logits)
-    return ops, build_phase(ops, roofs)
+    phased: tuple[tuple[OpCost, ...], Phase] = evaluate("phase", m, layout, p, stage, roofs, logits)
+    return phased
 
 
 def stage_totals(
     m: Model, layout: Layout, p: Pass, stage: int, roofs: Roofs, *, logits: bool = True
 ) -> tuple[float, float]:
     """``phase_totals`` of one device of ``stage``."""
-    fn = compiled_function(m, layout, p, stage, roofs, "totals", logits)
-    if fn is not None:
-        totals: tuple[float, float] = fn(p.batch, p.new, p.past)
-        return totals
-    return phase_totals(stage_operators(m, layout, p, stage, logits=logits))
+    totals: tuple[float, float] = evaluate("totals", m, layout, p, stage, roofs, logits)
+    return totals
 
 
 def stage_times(
     m: Model, layout: Layout, p: Pass, stage: int, roofs: Roofs, *, logits: bool = True
 ) -> tuple[float, float]:
     """``phase_times`` (expected, ideal) of one device of ``stage``."""
-    fn = compiled_function(m, layout, p, stage, roofs, "times", logits)
-    if fn is not None:
-        times: tuple[float, float] = fn(p.batch, p.new, p.past)
-        return times
-    return phase_times(stage_operators(m, layout, p, stage, logits=logits), roofs)
+    times: tuple[float, float] = evaluate("times", m, layout, p, stage, roofs, logits)
+    return times

@@ -84,8 +84,7 @@ class Pass(NamedTuple):
 
     batch, new and past (and the bytes per element) may be numpy arrays of equal shape:
     the pass then stands for that many configurations at once. A NamedTuple, as OpCost:
-    an analysis makes dozens, and ``_replace`` is several times cheaper than a frozen
-    dataclass's ``replace``.
+    an analysis makes dozens (``_replace`` is several times cheaper than ``replace``).
     """
 
     batch: Number
@@ -125,9 +124,8 @@ class Pass(NamedTuple):
             if len(_TEMPLATES) >= 256:
                 _TEMPLATES.clear()
             hit = _TEMPLATES[id(workload)] = (workload, _template(workload))  # held: id stays
-        return hit[1]._replace(
-            batch=workload.batch_size if batch is None else batch, new=new, past=past
-        )
+        b = workload.batch_size if batch is None else batch
+        return tuple.__new__(cls, (b, new, past, *hit[1][3:]))  # _replace, without its cost
 
 
 _TEMPLATES: dict[int, tuple[Workload, Pass]] = {}  # each workload's element sizes and flags
@@ -140,7 +138,7 @@ def _template(workload: Workload) -> Pass:
     return Pass(
         batch=0,
         new=0,
-        past=0,
+        past=0,  # set by Pass.of
         weight_bytes=wb,
         small_bytes=small,
         head_bytes=wb if workload.quantize_head else small,

@@ -275,4 +275,6 @@ def micro_batch_split(
 
 def micro_batch_sizes(batch: int, micro_batches: int) -> list[tuple[int, int]]:
     """(size, how many) of the micro-batches, largest first, those that occur."""
+    if micro_batches == 1:
+        return [(batch, 1)]  # what the split gives for one micro-batch (tested)
     return [(size, n) for size, n in micro_batch_split(batch, micro_batches) if n > 0]

@@ -169,7 +169,9 @@ class Sym:
         elif op in ("minimum", "maximum"):
             self.is_float = floats == 2
         elif op == "where":
-            self.is_float = all(type(a) is float or (type(a) is Sym and a.is_float) for a in args[1:])
+            self.is_float = all(
+                type(a) is float or (type(a) is Sym and a.is_float) for a in args[1:]
+            )
         else:
             self.is_float = False
         self.truth: bool | None = None
