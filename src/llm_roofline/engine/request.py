@@ -23,6 +23,7 @@ contexts per region (both sums), summed as the piecewise-linear interpolant.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -131,11 +132,16 @@ def sum_sampled(xs: Sequence[int], ys: Sequence[Number]) -> Number:
 
 def _sample_contexts(lo: int, hi: int) -> list[int]:
     """Every context of a short region, else SAMPLED_CONTEXTS evenly spaced (ends included)."""
-    n = hi - lo + 1
+    return [lo + k for k in _sample_offsets(hi - lo + 1)]
+
+
+@functools.lru_cache(maxsize=64)
+def _sample_offsets(n: int) -> tuple[int, ...]:
+    """The sampled contexts of a region of ``n`` steps, counted from its first."""
     if n <= STEP_BY_STEP_LIMIT:
-        return list(range(lo, hi + 1))
-    return sorted(
-        {lo + round(i * (n - 1) / (SAMPLED_CONTEXTS - 1)) for i in range(SAMPLED_CONTEXTS)}
+        return tuple(range(n))
+    return tuple(
+        sorted({round(i * (n - 1) / (SAMPLED_CONTEXTS - 1)) for i in range(SAMPLED_CONTEXTS)})
     )
 
 
