@@ -27,6 +27,7 @@ from llm_roofline.engine.compiled import (
     stage_times,
     stage_totals,
 )
+from llm_roofline.engine.memory import live_bytes, weight_bytes
 from llm_roofline.engine.ops import Pass, decode_pass, prefill_pass
 from llm_roofline.engine.phase import build_phase, phase_times, phase_totals
 from llm_roofline.engine.sharding import ONE_DEVICE, stage_operators
@@ -94,8 +95,9 @@ def test_every_preset_compiles_and_equals_the_formulas(repo_id: str, compile_now
                 assert list(got[2]) == want[2]
                 assert stage_totals(m, layout, p, stage, roofs) == phase_totals(want[0])
                 assert stage_times(m, layout, p, stage, roofs) == phase_times(want[0], roofs)
-                ops_, phase = priced_phase(m, layout, p, stage, roofs)
+                ops_, phase, memory = priced_phase(m, layout, p, stage, roofs)
                 assert ops_ == want[0] and phase == build_phase(want[0], roofs)
+                assert memory == (weight_bytes(want[0]), live_bytes(want[0]))
 
 
 FP32 = {"weight_dtype": "fp32", "activation_dtype": "fp32", "kv_dtype": "fp32"}

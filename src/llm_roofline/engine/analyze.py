@@ -58,8 +58,11 @@ def analyze(
     dec = time_pass(model, layout, decode_pass(workload), roofs)
     ttft, tpot = pre.fill_drain_s + roofs.request_overhead_s, dec.steady_s
     # Each stage holds its prefill's and its decode step's first micro-batch at some point.
-    stage_passes = list(zip(pre.stage_ops, dec.stage_ops, strict=True))
-    memory, replica_weights = device_memory(model, workload, hardware, layout, stage_passes)
+    stage_terms = [
+        (p_terms[0], (p_terms[1], d_terms[1]))
+        for p_terms, d_terms in zip(pre.stage_memory, dec.stage_memory, strict=True)
+    ]
+    memory, replica_weights = device_memory(model, workload, hardware, layout, stage_terms)
     single = layout.replica_devices == 1
     model_flops = {
         "prefill": pre.phase.flops

@@ -32,6 +32,7 @@ from typing import Any
 
 from ..inputs.layout import Layout
 from ..inputs.model import Model
+from .memory import live_bytes, weight_bytes
 from .ops import OpCost, Pass
 from .phase import build_phase, phase_times, phase_totals
 from .report import Phase
@@ -231,7 +232,11 @@ def _source(value: Any, label: str, over_past: bool = False) -> Callable[..., An
 # What each compiled function returns, as the formulas compute it on the traced records.
 BUILDERS: dict[str, Callable[[Program], Any]] = {
     "priced": lambda pr: (pr.ops, pr.ideal, pr.expected),
-    "phase": lambda pr: (pr.ops, build_phase(pr.ops, pr.roofs, prices=(pr.ideal, pr.expected))),
+    "phase": lambda pr: (
+        pr.ops,
+        build_phase(pr.ops, pr.roofs, prices=(pr.ideal, pr.expected)),
+        (weight_bytes(pr.ops), live_bytes(pr.ops)),
+    ),
     "totals": lambda pr: phase_totals(pr.ops),
     "times": lambda pr: phase_times(pr.ops, pr.roofs),
 }
@@ -335,9 +340,11 @@ def priced_operators(
 
 def priced_phase(
     m: Model, layout: Layout, p: Pass, stage: int, roofs: Roofs, *, logits: bool = True
-) -> tuple[tuple[OpCost, ...], Phase]:
-    """(operators, their Phase) of one device of ``stage`` for one pass."""
-    phased: tuple[tuple[OpCost, ...], Phase] = evaluate("phase", m, layout, p, stage, roofs, logits)
+) -> tuple[tuple[OpCost, ...], Phase, tuple[float, float]]:
+    """(operators, their Phase, their (weight bytes, live bytes): ``memory.weight_bytes``
+    and ``memory.live_bytes``) of one device of ``stage`` for one pass."""
+    phased: tuple[tuple[OpCost, ...], Phase, tuple[float, float]]
+    phased = evaluate("phase", m, layout, p, stage, roofs, logits)
     return phased
 
 

@@ -57,20 +57,20 @@ def device_memory(
     w: Workload,
     hw: Hardware,
     layout: Layout,
-    stage_passes: Sequence[Sequence[Sequence[OpCost]]],
+    stage_terms: Sequence[tuple[float, Sequence[float]]],
 ) -> tuple[Memory, float]:
     """The fullest device's memory, and the weights summed over one replica's devices.
 
-    ``stage_passes[s]``: every operator list whose activations stage s holds at some point
-    (its prefill and decode operators of the first micro-batch), weights from the first.
+    ``stage_terms[s]``: stage s's weight bytes (``weight_bytes`` of its operators) and the
+    live bytes (``live_bytes``) of every operator list whose activations it holds at some
+    point (its prefill and decode operators of the first micro-batch).
     """
     worst: Memory | None = None
     replica_weights = 0.0
     tokens = w.prompt_len + w.output_len
-    for s, passes in enumerate(stage_passes):
-        weights = weight_bytes(passes[0])
+    for s, (weights, lives) in enumerate(stage_terms):
         kv = stage_kv_cache_bytes(m, layout, s, w.batch_size, tokens, w.kv_bytes_per_element)
-        activations = max(live_bytes(ops) for ops in passes)
+        activations = max(lives)
         total = stage_total_bytes(weights, kv, activations)
         memory = Memory(weights, kv, activations, total, hw.memory_bytes, total <= hw.memory_bytes)
         if worst is None or total > worst.total_bytes:
