@@ -8,6 +8,7 @@ formulas' own operations in their own order on the same number types.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from llm_roofline.engine.compiled import (
     stage_times,
     stage_totals,
 )
+from llm_roofline.engine.curves import _where
 from llm_roofline.engine.memory import live_bytes, weight_bytes
 from llm_roofline.engine.ops import Pass, decode_pass, prefill_pass
 from llm_roofline.engine.phase import build_phase, phase_times, phase_totals
@@ -143,9 +145,7 @@ def test_a_pass_outside_the_compiled_classes_is_evaluated_on_numbers(compile_now
     roofs = roofs_for(H100, w)
     odd = decode_pass(w)._replace(batch=2.5)  # not an integer count
     assert compiled.program(m, ONE_DEVICE, odd, 0, roofs) is None
-    assert priced_operators(m, ONE_DEVICE, odd, 0, roofs)[0] == stage_operators(
-        m, ONE_DEVICE, odd
-    )
+    assert priced_operators(m, ONE_DEVICE, odd, 0, roofs)[0] == stage_operators(m, ONE_DEVICE, odd)
 
 
 def test_a_formula_that_branches_on_a_number_falls_back(
@@ -233,3 +233,18 @@ def test_the_pass_symbols_are_tracked() -> None:
         b, c = Sym.symbol("b", 1, BATCH), Sym.symbol("c", 1, PAST)
         assert (b * 4096).deps == BATCH
         assert (b * c + 1).deps == BATCH | PAST
+
+
+def test_the_knot_lookup_clamps_at_both_ends_for_numbers_and_when_compiled() -> None:
+    logs = (0.0, math.log(2.0), math.log(4.0))  # knots 1, 2, 4
+    assert _where(logs, 0.5) == (0, 0.0) and _where(logs, 1.0) == (0, 0.0)
+    assert _where(logs, 0.0) == (0, 0.0)  # no logarithm: below every knot
+    assert _where(logs, 4.0) == (1, 1.0) and _where(logs, 8.0) == (1, 1.0)
+    i, t = _where(logs, math.sqrt(2.0))  # halfway from 1 to 2 in log space
+    assert i == 0 and t == pytest.approx(0.5)
+    i, t = _where(logs, 2.0 * math.sqrt(2.0))  # halfway from 2 to 4
+    assert i == 1 and t == pytest.approx(0.5)
+    with tracing():
+        fn = _compile(_where(logs, Sym.symbol("b", 1, BATCH)))
+    for b in (1, 2, 3, 4, 100):
+        assert fn(b, 0, 0) == _where(logs, b)  # type: ignore[operator]

@@ -25,6 +25,7 @@ dtype and engine), so a new workload on a known model reuses them.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 from collections.abc import Callable, Sequence
@@ -136,7 +137,7 @@ _CODE |= {
     "log1p": "_log1p({0})",
     "log": "_log({0})",
     "take": "{0}[{1}]",
-    "item": "{0}[{1}]",
+    "bisect": "_bisect({0}, {1})",
 }
 
 
@@ -149,6 +150,7 @@ class _Source:
         self.namespace: dict[str, Any] = {
             "_new": tuple.__new__, "_OpCost": OpCost, "_inf": math.inf, "_nan": math.nan,
             "_expm1": math.expm1, "_log1p": math.log1p, "_log": math.log,
+            "_bisect": bisect.bisect_right,
         }  # fmt: skip
         self._held: list[Any] = []  # what is named here stays alive (its id stays its own)
         self._constants: dict[int, str] = {}

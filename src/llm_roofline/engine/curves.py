@@ -12,7 +12,6 @@ class for the number of axes.
 
 from __future__ import annotations
 
-import bisect
 import math
 from typing import Any
 
@@ -34,25 +33,18 @@ def _interp_array(logs: tuple[float, ...], values: Any, x: Any) -> Any:
     return np.interp(lx, logs, values)
 
 
-def _where(logs: tuple[float, ...], x: float) -> tuple[int, float]:
-    """(i, t): x lies between knot i and i + 1 at fraction t in log space (clamped)."""
-    lx = math.log(x) if x > 0 else -math.inf
-    if lx <= logs[0]:
-        return 0, 0.0
-    if lx >= logs[-1]:
-        return len(logs) - 2, 1.0
-    i = bisect.bisect_right(logs, lx) - 1
-    lo = logs[i]
-    return i, (lx - lo) / (logs[i + 1] - lo)
+def _where(logs: tuple[float, ...], x: Number) -> tuple[Any, Any]:
+    """(i, t): x lies between knot i and i + 1 at fraction t in log space, clamped to the
+    ends (i = 0, t = 0 below the first knot; i = last but one, t = 1 above the last).
 
-
-def _cell(logs: tuple[float, ...], x: Number) -> tuple[Any, Any]:
-    """``_where(logs, x)`` for a number; for a value being traced (engine/compiled.py) the
-    same lookup as one shared node (curves over the same knots and x share it)."""
-    traced = xp.traced_call(_where, logs, x)
-    if traced is None:
-        return _where(logs, x)
-    return traced[0], traced[1]
+    Written without branches on x beyond its sign, so the same lines serve a number and
+    a value being compiled (engine/compiled.py): clamping i and t is exactly the cell
+    and fraction of the end knots."""
+    lx = xp.log(x) if x > 0 else -math.inf
+    i = xp.minimum(xp.maximum(xp.bisect(logs, lx) - 1, 0), len(logs) - 2)
+    lo = xp.take(logs, i)
+    t = (lx - lo) / (xp.take(logs, i + 1) - lo)
+    return i, xp.minimum(xp.maximum(t, 0.0), 1.0)
 
 
 def _segment(values: Any, i: Any, i1: Any, t: Number) -> Number:
@@ -144,7 +136,7 @@ class Curve1(Curve):
                 return values[0]
             return _numpy().full_like(x, values[0], dtype=float)
         if type(x) in _SCALARS or xp.is_traced(x):  # a number (or one being compiled)
-            i, t = _cell(self.logs[0], x)
+            i, t = _where(self.logs[0], x)
             return _segment(values, i, i + 1, t)
         return _interp_array(self.logs[0], values, x)
 
@@ -164,8 +156,8 @@ class Curve2(Curve):
             # arithmetic as below).
             return Curve1(self.axes[:1], self.knots[:1], tuple(self._row_at(y))).at(x)
         if numbers or xp.is_traced(x, y):  # numbers (or values being compiled)
-            i, t = _cell(lx, x) if len(lx) > 1 else (0, 0.0)
-            j, u = _cell(ly, y) if len(ly) > 1 else (0, 0.0)
+            i, t = _where(lx, x) if len(lx) > 1 else (0, 0.0)
+            j, u = _where(ly, y) if len(ly) > 1 else (0, 0.0)
             i1 = i + 1 if len(lx) > 1 else i  # the next knot (i is at most the last but one)
             j1 = j + 1 if len(ly) > 1 else j
             r0, r1 = xp.take(rows, i), xp.take(rows, i1)

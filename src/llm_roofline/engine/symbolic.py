@@ -25,6 +25,7 @@ from typing import Any
 
 _SCALARS = (int, float)
 INF = math.inf
+_TINY = 5e-324  # the smallest positive float: a bound for "more than 0"
 
 
 _INTERN: dict[tuple[Any, ...], Sym] | None = None  # while tracing: each node made once
@@ -86,7 +87,10 @@ def _mul_bounds(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, 
 def _div_bounds(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
     if b[0] > 0 or b[1] < 0:
         inverse = (1 / b[1] if b[1] != 0 else INF, 1 / b[0] if b[0] != 0 else INF)
-        return _mul_bounds(a, (min(inverse), max(inverse)))
+        lo, hi = _mul_bounds(a, (min(inverse), max(inverse)))
+        if a[0] >= 1e-15 and b[0] > 0:  # over any finite positive float: still above 0
+            lo = max(lo, _TINY)
+        return lo, hi
     return -INF, INF
 
 
@@ -293,9 +297,6 @@ class Sym:
     def any(self) -> bool:
         return bool(self)
 
-    def __getitem__(self, k: int) -> Sym:  # an element of a traced pair (a curve's cell)
-        return node("item", (self, k), -INF, INF)
-
     def __float__(self) -> float:
         raise Untraceable("a traced value converted to a float")
 
@@ -325,4 +326,6 @@ class Sym:
             return node("call", args, -INF, INF)
         if name == "take":  # a constant sequence at a traced index
             return node("take", args, -INF, INF)
+        if name == "bisect":  # the insertion point of a traced value in constant knots
+            return node("bisect", args, 0, len(args[0]))
         raise Untraceable(f"xp.{name} of a traced value")

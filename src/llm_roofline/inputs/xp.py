@@ -8,6 +8,7 @@ a million configurations in one evaluation). numpy is imported only when an arra
 
 from __future__ import annotations
 
+import bisect as _bisect
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -111,6 +112,13 @@ def expm1(x: Number) -> Number:
     if (t := _traced(x)) is not None:
         return t.__xp__("expm1", x)
     return _np().expm1(x)
+
+
+def bisect(items: Sequence[float], x: Any) -> Any:
+    """``bisect.bisect_right(items, x)`` (a traced x: its node)."""
+    if (t := _traced(x)) is not None:
+        return t.__xp__("bisect", items, x)
+    return _bisect.bisect_right(items, x)
 
 
 def take(items: Sequence[Any], index: Any) -> Any:
