@@ -106,6 +106,17 @@ def main() -> int:
             f"{statistics.median(theirs) * 1e3:.3f} ms per call: ours is "
             f"{statistics.median(theirs) / statistics.median(ours):.2f}x as fast"
         )
+        # Paired by round (the same workloads, back to back): robust to the host's drift.
+        c = args.calls
+        paired = [
+            statistics.median(theirs[r * c : (r + 1) * c])
+            / statistics.median(ours[r * c : (r + 1) * c])
+            for r in range(args.rounds)
+        ]
+        print(
+            f"  per round, llm-analysis / ours: median {statistics.median(paired):.2f}x, "
+            f"range {min(paired):.2f}-{max(paired):.2f}x over {args.rounds} rounds"
+        )
     return 0
 
 

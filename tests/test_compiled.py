@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -248,3 +250,21 @@ def test_the_knot_lookup_clamps_at_both_ends_for_numbers_and_when_compiled() -> 
         fn = _compile(_where(logs, Sym.symbol("b", 1, BATCH)))
     for b in (1, 2, 3, 4, 100):
         assert fn(b, 0, 0) == _where(logs, b)  # type: ignore[operator]
+
+
+def test_threads_compiling_at_once_get_what_one_thread_gets(compile_now: None) -> None:
+    names = ["Qwen/Qwen2.5-7B", "google/gemma-2-9b", "microsoft/phi-2", "tiiuae/falcon-7b"]
+    w = Workload(batch_size=6, prompt_len=333, output_len=90)
+    hw = dataclasses.replace(H100, name="threads check")  # roofs of its own: nothing compiled
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # threads switch often: traces would interleave
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            together = list(pool.map(lambda n: analyze(get_model(n), hw, w), names * 2))
+    finally:
+        sys.setswitchinterval(interval)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(compiled, "COMPILE_AFTER", 10**9)
+        Roofs.of(hw, "bf16").programs.clear()
+        alone = [analyze(get_model(n), hw, w) for n in names * 2]
+    assert together == alone

@@ -28,6 +28,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import math
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -42,6 +43,9 @@ from .symbolic import Sym, tracing
 from .timing import Roofs
 
 BATCH, NEW, PAST = 1, 2, 4  # the symbols' bits in ``Sym.deps``
+# One trace at a time (a trace shares its nodes through one table: symbolic.tracing), so
+# threads analyzing at once (the web app's) compile correctly, one after the other.
+_TRACING = threading.RLock()
 _NUMERIC = tuple(i for i, f in enumerate(OpCost._fields) if f not in ("name", "kind", "family"))
 _MAX_PROGRAMS = 256  # per Roofs
 
@@ -91,7 +95,7 @@ class Program:
             return self._functions[name]
         fn: Callable[..., Any] | None
         try:
-            with tracing():
+            with _TRACING, tracing():
                 fn = _source((build or BUILDERS[name])(self), name, over_past)
         except TypeError:  # symbolic.Untraceable
             fn = None
@@ -266,7 +270,7 @@ def _trace(
         past=0 if p.past == 0 else Sym.symbol("c", 1, PAST),
     )
     try:
-        with tracing():
+        with _TRACING, tracing():
             ops = stage_operators(m, layout, symbolic, stage, logits=logits)
             ideal = [roofs.ideal_s(op) for op in ops]
             expected = [roofs.expected_s(op) for op in ops]
