@@ -46,8 +46,8 @@ def tracing() -> Iterator[None]:
 def _key(x: Any) -> Any:
     if type(x) is Sym:
         return id(x)  # the interned node is held by the table: its id stays its own
-    if type(x) is float:
-        return (float, repr(x))  # 0.0 and -0.0 apart
+    if type(x) is float or type(x) is tuple:
+        return (type(x), repr(x))  # 0.0 and -0.0 apart, also in a table (knots: shared)
     if callable(x):
         owner = getattr(x, "__self__", None)  # a bound method is made anew on each access
         return (id(owner), getattr(x, "__name__", None)) if owner is not None else id(x)
