@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
-from .compiled import stage_times, stage_totals
+from .compiled import compiled_function, stage_times, stage_totals
 from .ops import Pass, decode_pass, prefill_pass
 from .sharding import micro_batch_sizes
 from .timing import Roofs
@@ -43,6 +44,15 @@ def device_totals(m: Model, layout: Layout, p: Pass, roofs: Roofs) -> tuple[floa
         f, b = stage_totals(m, layout, _with_batch(p, size), stage, roofs)
         flops, bytes_ = flops + n * f, bytes_ + n * b
     return flops, bytes_
+
+
+def _direct_totals(m: Model, layout: Layout, p: Pass, roofs: Roofs) -> Callable[..., Any] | None:
+    """The compiled ``stage_totals`` of p's pass class, as a function of (batch, new, past),
+    where ``device_totals`` is that (one stage, one micro-batch); None otherwise. The
+    searches call it directly: no pass built, no program looked up, per evaluation."""
+    if layout.pipeline != 1 or layout.micro_batches != 1:
+        return None
+    return compiled_function(m, layout, p, 0, roofs, "totals")
 
 
 def _with_batch(p: Pass, batch: int) -> Pass:
@@ -94,7 +104,12 @@ def critical_batch_size(
     ridge = roofs.ridge_point
     where = "" if layout.replica_devices == 1 else " on each device"
 
+    step = decode_pass(w)
+    direct = _direct_totals(m, layout, step, roofs)
+
     def totals(batch: int) -> tuple[float, float]:
+        if direct is not None:  # any batch: the same pass class
+            return direct(batch, step.new, step.past)  # type: ignore[no-any-return]
         return device_totals(m, layout, decode_pass(w, batch=batch), roofs)
 
     # Through the workload's own batch (already evaluated) and the next one.
@@ -159,7 +174,12 @@ def critical_prompt_len(
     ridge = roofs.ridge_point
     where = "" if layout.replica_devices == 1 else " on each device"
 
+    fill = prefill_pass(w)
+    direct = _direct_totals(m, layout, fill, roofs) if w.prompt_len >= 2 else None
+
     def totals(prompt: int) -> tuple[float, float]:
+        if direct is not None and prompt >= 2:  # prompts of 2 or more: the same pass class
+            return direct(w.batch_size, prompt, 0)  # type: ignore[no-any-return]
         return device_totals(m, layout, prefill_pass(w, prompt=prompt), roofs)
 
     # FLOPs and bytes = a + b·x + c·x² with x = s − P, through the workload's own prompt P
