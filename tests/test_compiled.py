@@ -112,8 +112,8 @@ def test_every_preset_compiles_and_equals_the_formulas(repo_id: str, compile_now
                 assert list(got[2]) == want[2]
                 assert stage_totals(m, layout, p, stage, roofs) == phase_totals(want[0])
                 assert stage_times(m, layout, p, stage, roofs) == phase_times(want[0], roofs)
-                ops_, phase, memory = priced_phase(m, layout, p, stage, roofs)
-                assert ops_ == want[0] and phase == build_phase(want[0], roofs)
+                phase, memory = priced_phase(m, layout, p, stage, roofs)
+                assert phase == build_phase(want[0], roofs)
                 assert memory == (weight_bytes(want[0]), live_bytes(want[0]))
 
 

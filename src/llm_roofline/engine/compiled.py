@@ -239,7 +239,6 @@ def _source(value: Any, label: str, over_past: bool = False) -> Callable[..., An
 BUILDERS: dict[str, Callable[[Program], Any]] = {
     "priced": lambda pr: (pr.ops, pr.ideal, pr.expected),
     "phase": lambda pr: (
-        pr.ops,
         build_phase(pr.ops, pr.roofs, prices=(pr.ideal, pr.expected)),
         (weight_bytes(pr.ops), live_bytes(pr.ops)),
     ),
@@ -346,10 +345,10 @@ def priced_operators(
 
 def priced_phase(
     m: Model, layout: Layout, p: Pass, stage: int, roofs: Roofs, *, logits: bool = True
-) -> tuple[tuple[OpCost, ...], Phase, tuple[float, float]]:
-    """(operators, their Phase, their (weight bytes, live bytes): ``memory.weight_bytes``
-    and ``memory.live_bytes``) of one device of ``stage`` for one pass."""
-    phased: tuple[tuple[OpCost, ...], Phase, tuple[float, float]]
+) -> tuple[Phase, tuple[float, float]]:
+    """(the Phase, (weight bytes, live bytes): ``memory.weight_bytes`` and
+    ``memory.live_bytes``) of one device of ``stage`` for one pass."""
+    phased: tuple[Phase, tuple[float, float]]
     phased = evaluate("phase", m, layout, p, stage, roofs, logits)
     return phased
 

@@ -38,11 +38,10 @@ class PassTiming:
 
     phase: Phase  # the bottleneck stage's device, its operators over all micro-batches
     bottleneck_stage: int
-    stage_ops: tuple[tuple[OpCost, ...], ...]  # each stage's device, first micro-batch
     stage_phases: tuple[Phase, ...]
     system_flops: float  # executed by all devices of one replica
     # Each stage's device, first micro-batch: (weight bytes, live activation bytes).
-    stage_memory: tuple[tuple[float, float], ...] = ()
+    stage_memory: tuple[tuple[float, float], ...]
 
     @property
     def fill_drain_s(self) -> float:
@@ -80,8 +79,7 @@ def time_pass(
     priced = [
         priced_phase(m, layout, first, s, roofs, logits=logits) for s in range(layout.pipeline)
     ]
-    stage_ops = tuple(ops_s for ops_s, _phase, _memory in priced)
-    phases = tuple(phase_s for _ops, phase_s, _memory in priced)
+    phases = tuple(phase_s for phase_s, _memory in priced)
     bottleneck = max(range(layout.pipeline), key=lambda s: phases[s].expected_time_s)
     system = sum(ph.flops for ph in phases) * sizes[0][1]
     if len(sizes) == 1 and sizes[0][1] == 1:
@@ -106,8 +104,8 @@ def time_pass(
             stage_totals(m, layout, smaller, s, roofs, logits=logits)[0]
             for s in range(layout.pipeline)
         )
-    memory = tuple(terms for _ops, _phase, terms in priced)
-    return PassTiming(phase, bottleneck, stage_ops, phases, system * layout.stage_devices, memory)
+    memory = tuple(terms for _phase, terms in priced)
+    return PassTiming(phase, bottleneck, phases, system * layout.stage_devices, memory)
 
 
 def fill_drain(stage_s: Sequence[Number], busy_s: Number, bottleneck_s: Number) -> Number:
