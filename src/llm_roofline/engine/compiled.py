@@ -7,20 +7,25 @@ once on symbols (engine/symbolic.py: the pass's batch, new and cached tokens) an
 the expression graph into Python source: one assignment per operation the formulas
 perform, in their order, on the same number types, so the compiled code returns bit
 for bit what the formulas return (tests/test_compiled.py checks every preset). What is
-compiled, per (model, layout, stage, logits, pass flags and element sizes, roofs):
+compiled, per (model, layout, stage, logits, pass flags and element sizes, roofs), is
+what a builder returns for the traced records (``BUILDERS``; request.py adds its own):
 
 - ``priced``: the operator records with their ideal and expected times per instance;
+- ``phase``: the pass's ``Phase`` (``phase.build_phase``, rows included) and its memory
+  terms (``memory.weight_bytes``, ``memory.live_bytes``);
 - ``totals``: (FLOPs, bytes) of the pass (``phase.phase_totals``);
 - ``times``: (expected, ideal) seconds of the pass (``phase.phase_times``);
-- ``varying``: the expected seconds of the operators that depend on the cached tokens
-  (a decode step's attention), summed: what the request sum samples over contexts.
+- the request sum's pieces: the operators the cached tokens change, their expected time
+  over a list of contexts (one loop, what does not change hoisted before it), and the
+  others' times.
 
 A pass is compiled for its class: new tokens 1 or at least 2, cached tokens 0 or at
-least 1 (branches such as prefill vs decode kernels are decided by these bounds). A pass
-outside them (non-integer counts, arrays), or formulas that branch on a value the bounds
-leave open (``symbolic.Untraceable``), are evaluated on numbers as before: slower, never
-different. Programs live on their ``Roofs`` (``Roofs.of`` returns one object per device,
-dtype and engine), so a new workload on a known model reuses them.
+least 1 (branches such as prefill vs decode kernels are decided by these bounds), on the
+class's ``COMPILE_AFTER``-th use. A pass outside them (non-integer counts, arrays), or
+formulas that branch on a value the bounds leave open (``symbolic.Untraceable``), are
+evaluated on numbers by the same builders: slower, never different. Programs live on
+their ``Roofs`` (``Roofs.of`` returns one object per device, dtype and engine), so a new
+workload on a known model reuses them.
 """
 
 from __future__ import annotations

@@ -2,11 +2,13 @@
 
 A ``Sym`` stands for a number not known yet (a pass's batch, new tokens, cached tokens)
 or an expression of such numbers. The formulas of ``ops``, ``attention``, ``moe``,
-``sharding`` and ``timing`` run unchanged on them: arithmetic builds expression nodes,
-and the ``xp`` functions and the curves hand a traced argument to ``Sym.__xp__``. Nothing
-is simplified or reordered (a node is the very operation the formula performs, on the
-same Python number types), so compiled code (engine/compiled.py) computes bit for bit
-what the formula computes on numbers.
+``sharding``, ``timing`` and ``curves`` run unchanged on them: arithmetic builds
+expression nodes, and the ``xp`` functions (the curves' knot lookup uses ``xp.bisect`` and
+``xp.take``) hand a traced argument to ``Sym.__xp__``. Nothing is simplified or reordered
+(a node is the very operation the formula performs, on the same Python number types;
+only x·1 and x + 0, and x·1.0 and x + 0.0 for a float x, are x itself), so compiled code
+(engine/compiled.py) computes bit for bit what the formula computes on numbers. Within
+``tracing()`` the same operation on the same operands is one node.
 
 Branches: every node carries bounds [lo, hi] derived from its symbols' ranges (batch at
 least 1, new tokens at least 2 or exactly 1, cached tokens at least 1 or exactly 0). A
