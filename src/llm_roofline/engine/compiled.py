@@ -60,7 +60,7 @@ class Program:
     numbers are nodes, compiled by ``function``) or, for a pass evaluated on numbers, plain
     records, which the same BUILDERS read."""
 
-    __slots__ = ("_expected", "_functions", "_ideal", "ops", "roofs", "varying")
+    __slots__ = ("_expected", "_functions", "_ideal", "_varying", "ops", "roofs")
 
     def __init__(
         self,
@@ -72,8 +72,16 @@ class Program:
         self.ops, self.roofs = tuple(ops), roofs
         self._ideal = None if ideal is None else tuple(ideal)
         self._expected = None if expected is None else tuple(expected)
-        self.varying = tuple(k for k, op in enumerate(self.ops) if _deps(op) & PAST)
+        self._varying: tuple[int, ...] | None = None
         self._functions: dict[str, Callable[..., Any] | None] = {}
+
+    @property
+    def varying(self) -> tuple[int, ...]:
+        """The records that depend on the cached tokens (traced records only: on numbers,
+        nothing is known to depend on anything)."""
+        if self._varying is None:
+            self._varying = tuple(k for k, op in enumerate(self.ops) if _deps(op) & PAST)
+        return self._varying
 
     @property
     def ideal(self) -> tuple[Any, ...]:
@@ -200,10 +208,7 @@ class _Source:
             return str(args[0])
         if s.truth is not None:
             return repr(s.truth)
-        if op == "call":
-            refs = [self.ref(a) for a in args]
-            expr = f"{refs[0]}({', '.join(refs[1:])})"
-        elif op in _CODE:
+        if op in _CODE:
             expr = _CODE[op].format(*(self.ref(a) for a in args))
         else:
             raise AssertionError(f"no code for the traced operation {op!r}")

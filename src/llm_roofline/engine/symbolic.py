@@ -50,9 +50,6 @@ def _key(x: Any) -> Any:
         return id(x)  # the interned node is held by the table: its id stays its own
     if type(x) is float or type(x) is tuple:
         return (type(x), repr(x))  # 0.0 and -0.0 apart, also in a table (knots: shared)
-    if callable(x):
-        owner = getattr(x, "__self__", None)  # a bound method is made anew on each access
-        return (id(owner), getattr(x, "__name__", None)) if owner is not None else id(x)
     return (type(x), x)
 
 
@@ -63,8 +60,8 @@ def node(op: str, args: tuple[Any, ...], lo: float, hi: float) -> Sym:
     key = (op, *(_key(a) for a in args))
     hit = _INTERN.get(key)
     if hit is None:
-        hit = _INTERN[key] = Sym(op, args, lo, hi)  # holding its operands (and a bound
-    return hit  # method's owner): their ids stay theirs
+        hit = _INTERN[key] = Sym(op, args, lo, hi)  # holding its operands: ids stay theirs
+    return hit
 
 
 class Untraceable(TypeError):
@@ -122,7 +119,7 @@ _BINARY_BOUNDS: dict[str, Callable[..., tuple[float, float]]] = {
 }
 _UNARY = {"expm1": math.expm1, "log1p": math.log1p, "log": math.log}
 _COMPARISONS = ("<", "<=", ">", ">=", "&")
-_FLOAT_RESULTS = ("/", "float", "call", "power", "expm1", "log1p", "log")
+_FLOAT_RESULTS = ("/", "float", "power", "expm1", "log1p", "log")
 
 
 def _identity(op: str, constant: Any, other: Any) -> bool:
@@ -324,8 +321,6 @@ class Sym:
             return node("power", args, -INF, INF)
         if name in _UNARY:
             return node(name, args, *_monotone(_UNARY[name], _bounds(args[0])))
-        if name == "call":  # a function of numbers (a curve): traced values as arguments
-            return node("call", args, -INF, INF)
         if name == "take":  # a constant sequence at a traced index
             return node("take", args, -INF, INF)
         if name == "bisect":  # the insertion point of a traced value in constant knots

@@ -36,13 +36,6 @@ def is_traced(*values: Any) -> bool:
     return _traced(*values) is not None
 
 
-def traced_call(fn: Any, *args: Any) -> Any:
-    """``fn(*args)`` recorded as a traced value when an argument is one, else None (a
-    function of numbers, like a curve's lookup, inside a traced formula)."""
-    traced = _traced(*args)
-    return None if traced is None else traced.__xp__("call", fn, *args)
-
-
 def is_scalar(*values: Number) -> bool:
     for v in values:  # noqa: SIM110  (a loop: cheaper than all() over a generator here)
         if type(v) not in _SCALARS:
