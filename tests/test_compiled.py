@@ -21,16 +21,14 @@ from llm_roofline.catalog.hardware_catalog import get_hardware, load_hardware_fi
 from llm_roofline.catalog.model_catalog import get_model, list_models
 from llm_roofline.engine import compiled, ops
 from llm_roofline.engine.analyze import roofs_for
+from llm_roofline.engine.codegen import BATCH, NEW, PAST, source
 from llm_roofline.engine.compiled import (
-    BATCH,
-    NEW,
-    PAST,
     priced_operators,
     priced_phase,
     stage_times,
     stage_totals,
 )
-from llm_roofline.engine.curves import _where
+from llm_roofline.engine.curves import _where, axis_of
 from llm_roofline.engine.memory import live_bytes, weight_bytes
 from llm_roofline.engine.ops import Pass, decode_pass, prefill_pass
 from llm_roofline.engine.phase import build_phase, phase_times, phase_totals
@@ -68,19 +66,6 @@ def _layouts(m: object, k: int) -> list[Layout]:
             continue
         return [*out, layout]
     return out
-
-
-def _same(a: object, b: object) -> bool:
-    """Equal, numbers to 1e-12 relative: the request sum samples the changing operators
-    from the compiled formulas, and on numbers from the line through the region's ends
-    (request.context_line): the same values up to rounding. Everything else is exact."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if type(a) is float and type(b) is float:
-        return math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
-    return a == b
 
 
 def _interpreted(m, layout, p, stage, roofs):  # type: ignore[no-untyped-def]
@@ -160,7 +145,7 @@ def test_an_analysis_compiled_equals_it_interpreted(repo_id: str, compile_now: N
             roofs_for(H100, w).programs.clear()  # the roofs analyze uses: nothing compiled
             interpreted = analyze(m, H100, w)
             assert compiled.program(m, ONE_DEVICE, decode_pass(w), 0, roofs_for(H100, w)) is None
-        assert _same(compiled_report.to_dict(), interpreted.to_dict())
+        assert compiled_report == interpreted  # exactly: the request sum's too
 
 
 def test_a_pass_outside_the_compiled_classes_is_evaluated_on_numbers(compile_now: None) -> None:
@@ -210,7 +195,7 @@ def test_equal_devices_share_roofs_and_their_programs() -> None:
 
 
 def _compile(value: object) -> object:
-    return compiled._source(value, "test")
+    return source(value, "test")
 
 
 def test_generated_code_computes_the_expression() -> None:
@@ -259,7 +244,7 @@ def test_the_pass_symbols_are_tracked() -> None:
 
 
 def test_the_knot_lookup_clamps_at_both_ends_for_numbers_and_when_compiled() -> None:
-    logs = (0.0, math.log(2.0), math.log(4.0))  # knots 1, 2, 4
+    logs = axis_of((0.0, math.log(2.0), math.log(4.0)))  # knots 1, 2, 4
     assert _where(logs, 0.5) == (0, 0.0) and _where(logs, 1.0) == (0, 0.0)
     assert _where(logs, 0.0) == (0, 0.0)  # no logarithm: below every knot
     assert _where(logs, 4.0) == (1, 1.0) and _where(logs, 8.0) == (1, 1.0)
@@ -267,6 +252,7 @@ def test_the_knot_lookup_clamps_at_both_ends_for_numbers_and_when_compiled() -> 
     assert i == 0 and t == pytest.approx(0.5)
     i, t = _where(logs, 2.0 * math.sqrt(2.0))  # halfway from 2 to 4
     assert i == 1 and t == pytest.approx(0.5)
+    assert _where(logs, 2.0) == (1, 0.0)  # on an inner knot: the cell it starts
     with tracing():
         fn = _compile(_where(logs, Sym.symbol("b", 1, BATCH)))
     for b in (1, 2, 3, 4, 100):
@@ -288,4 +274,4 @@ def test_threads_compiling_at_once_get_what_one_thread_gets(compile_now: None) -
         mp.setattr(compiled, "COMPILE_AFTER", 10**9)
         roofs_for(hw, w).programs.clear()  # the roofs analyze uses: nothing compiled
         alone = [analyze(get_model(n), hw, w) for n in names * 2]
-    assert all(_same(a.to_dict(), b.to_dict()) for a, b in zip(together, alone, strict=True))
+    assert together == alone

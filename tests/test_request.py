@@ -1,6 +1,7 @@
 """The request sum's premise: within a region (between window edges) every field of a
 decode step's operators is affine in the context, so the operators at any context are the
-line through the region's two ends (request.context_line), for every preset."""
+line through the region's two ends (the ideal sum's closed form, request._op_lines, sums
+those lines), for every preset."""
 
 from __future__ import annotations
 
@@ -10,8 +11,14 @@ import pytest
 from llm_roofline import Layout, Workload
 from llm_roofline.catalog.model_catalog import get_model, list_models
 from llm_roofline.engine.ops import decode_pass
-from llm_roofline.engine.request import context_line
 from llm_roofline.engine.sharding import ONE_DEVICE, stage_operators
+
+FIELDS = ("flops", "weight_bytes", "activation_bytes", "kv_bytes", "live_bytes")
+
+
+def _line(a: object, b: object, lo: int, hi: int, xs: np.ndarray) -> np.ndarray:
+    """At each x of ``xs``: the line through (lo, a) and (hi, b)."""
+    return np.asarray(a, dtype=float) + (np.asarray(b, dtype=float) - a) * (xs - lo) / (hi - lo)
 
 
 def _regions(windows: set[int]) -> list[tuple[int, int]]:
@@ -38,16 +45,9 @@ def test_operators_are_affine_in_the_context_within_a_region(name: str) -> None:
                 b = stage_operators(m, layout, decode_pass(w, context=hi))
                 built = stage_operators(m, layout, decode_pass(w, context=xs))
                 for op_a, op_b, op_x in zip(a, b, built, strict=True):
-                    line = context_line(op_a, op_b, lo, hi)(xs)
-                    for field in (
-                        "flops",
-                        "weight_bytes",
-                        "activation_bytes",
-                        "kv_bytes",
-                        "live_bytes",
-                    ):
-                        want = np.broadcast_to(getattr(op_x, field), xs.shape)
-                        got = np.broadcast_to(getattr(line, field), xs.shape)
-                        assert np.allclose(got, want, rtol=1e-12, atol=0), (name, op_a.name, field)
-                    for got_s, want_s in zip(line.shape, op_x.shape, strict=True):
-                        assert np.allclose(got_s, want_s, rtol=1e-12, atol=0), (name, op_a.name)
+                    pairs = [(getattr(op_a, f), getattr(op_b, f), getattr(op_x, f)) for f in FIELDS]
+                    pairs += list(zip(op_a.shape, op_b.shape, op_x.shape, strict=True))
+                    for at_lo, at_hi, at_x in pairs:
+                        want = np.broadcast_to(at_x, xs.shape)
+                        got = _line(at_lo, at_hi, lo, hi, xs)
+                        assert np.allclose(got, want, rtol=1e-12, atol=0), (name, op_a.name)

@@ -10,6 +10,7 @@ points describe the bottleneck device; times, throughput and MFU the whole syste
 
 from __future__ import annotations
 
+import operator
 from dataclasses import fields
 
 from ..inputs.arguments import check_analysis_arguments
@@ -73,9 +74,14 @@ def analyze(
     latency = {"prefill": ttft, "decode": tpot}
     timings = {"prefill": pre, "decode": dec}
     peak = roofs.peak_flops_per_s * layout.replica_devices
-    own = {k: (t.phase.flops, t.phase.bytes) for k, t in timings.items()}  # no re-evaluation
-    batch_size, batch_reason = critical_batch_size(model, workload, roofs, layout, own["decode"])
-    prompt_len, prompt_reason = critical_prompt_len(model, workload, roofs, layout, own["prefill"])
+    bandwidth = roofs.bandwidth_bytes_per_s
+    own_decode, own_prefill = (dec.phase.flops, dec.phase.bytes), (pre.phase.flops, pre.phase.bytes)
+    batch_size, batch_reason = critical_batch_size(
+        model, workload, roofs, layout, own_decode, dec.program
+    )
+    prompt_len, prompt_reason = critical_prompt_len(
+        model, workload, roofs, layout, own_prefill, pre.program
+    )
     replicas = layout.data
     ttft_range, tpot_range = _range(roofs, "prefill", ttft), _range(roofs, "decode", tpot)
     metrics = Metrics(
@@ -83,10 +89,8 @@ def analyze(
         tpot_s=tpot,
         tokens_per_s=replicas * workload.batch_size / tpot,
         prefill_tokens_per_s=replicas * workload.batch_size * workload.prompt_len / ttft,
-        mfu={k: model_flops[k] / latency[k] / peak for k in timings},
-        mbu={
-            k: t.phase.bytes / latency[k] / roofs.bandwidth_bytes_per_s for k, t in timings.items()
-        },
+        mfu={k: model_flops[k] / latency[k] / peak for k in _PHASES},
+        mbu={k: timings[k].phase.bytes / latency[k] / bandwidth for k in _PHASES},
         memory=memory,
         critical_batch_size=batch_size,
         critical_batch_size_reason=batch_reason,
@@ -100,6 +104,7 @@ def analyze(
             ttft,
             pre.ideal_fill_drain_s,
             _own_step(workload, dec, roofs),
+            dec.program,
         ),
         request_overhead_s=roofs.request_overhead_s,
         ttft_range_s=ttft_range,
@@ -114,7 +119,7 @@ def analyze(
     return Report(
         model=_model_summary(model),
         hardware=_hardware_summary(hardware, roofs),
-        workload={f: getattr(workload, f) for f in _WORKLOAD_FIELDS}
+        workload=dict(zip(_WORKLOAD_FIELDS, _workload_values(workload), strict=True))
         | {"context_len": workload.decode_context_len},
         compute_dtype=roofs.dtype,
         peak_flops_per_s=roofs.peak_flops_per_s,
@@ -187,6 +192,8 @@ def _summary(
 
 
 _WORKLOAD_FIELDS = tuple(f.name for f in fields(Workload))  # all plain values: no deep copy
+_workload_values = operator.attrgetter(*_WORKLOAD_FIELDS)
+_PHASES = ("prefill", "decode")
 _SUMMARIES: dict[int, tuple[Model, dict[str, object]]] = {}
 
 

@@ -21,7 +21,7 @@ what a builder returns for the traced records (``BUILDERS``; request.py adds its
 
 A pass is compiled for its class: new tokens 1 or at least 2, cached tokens 0 or at
 least 1 (branches such as prefill vs decode kernels are decided by these bounds), on the
-class's ``COMPILE_AFTER``-th use. A pass outside them (non-integer counts, arrays), or
+class's first use after ``COMPILE_AFTER``. A pass outside them (non-integer counts, arrays), or
 formulas that branch on a value the bounds leave open (``symbolic.Untraceable``), are
 evaluated on numbers by the same builders: slower, never different. Programs live on
 their ``Roofs`` (``Roofs.of`` returns one object per device, dtype and engine), so a new
@@ -30,15 +30,13 @@ workload on a known model reuses them.
 
 from __future__ import annotations
 
-import bisect
-import dataclasses
-import math
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..inputs.layout import Layout
 from ..inputs.model import Model
+from .codegen import BATCH, NEW, PAST, source
 from .memory import live_bytes, weight_bytes
 from .ops import OpCost, Pass
 from .phase import build_phase, phase_times, phase_totals
@@ -47,7 +45,6 @@ from .sharding import stage_operators
 from .symbolic import Sym, tracing
 from .timing import Roofs
 
-BATCH, NEW, PAST = 1, 2, 4  # the symbols' bits in ``Sym.deps``
 # One trace at a time (a trace shares its nodes through one table: symbolic.tracing), so
 # threads analyzing at once (the web app's) compile correctly, one after the other.
 _TRACING = threading.RLock()
@@ -60,7 +57,9 @@ class Program:
     numbers are nodes, compiled by ``function``) or, for a pass evaluated on numbers, plain
     records, which the same BUILDERS read."""
 
-    __slots__ = ("_expected", "_functions", "_ideal", "_varying", "ops", "roofs")
+    __slots__ = (
+        "_derived", "_expected", "_functions", "_ideal", "_nodes", "_varying", "ops", "roofs",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -68,12 +67,15 @@ class Program:
         roofs: Roofs,
         ideal: Sequence[Any] | None = None,
         expected: Sequence[Any] | None = None,
+        nodes: dict[tuple[Any, ...], Sym] | None = None,
     ) -> None:
         self.ops, self.roofs = tuple(ops), roofs
         self._ideal = None if ideal is None else tuple(ideal)
         self._expected = None if expected is None else tuple(expected)
         self._varying: tuple[int, ...] | None = None
         self._functions: dict[str, Callable[..., Any] | None] = {}
+        self._derived: dict[str, Any] = {}
+        self._nodes = nodes  # the trace's node table: a builder's trace goes on from it
 
     @property
     def varying(self) -> tuple[int, ...]:
@@ -97,19 +99,25 @@ class Program:
             self._expected = tuple(self.roofs.expected_s(op) for op in self.ops)
         return self._expected
 
+    def derived(self, key: str, make: Callable[[Program], Any]) -> Any:
+        """``make(self)``, made once per program (a caller's bundle of its functions)."""
+        if key not in self._derived:
+            self._derived[key] = make(self)
+        return self._derived[key]
+
     def function(
         self, name: str, build: Callable[[Program], Any] | None = None, over_past: bool = False
     ) -> Callable[..., Any] | None:
         """The compiled function ``name`` of (batch, new, past): what ``build`` (default:
         ``BUILDERS[name]``) returns for the traced records, made on first use (``over_past``:
-        of (batch, new, a list of past), see ``_Source.function``). None when those
-        formulas branch on a run-time value (then evaluate on numbers)."""
+        the weighted sums of its elements over several past, ``_Source.sums_over_past``).
+        None when those formulas branch on a run-time value (then evaluate on numbers)."""
         if name in self._functions:
             return self._functions[name]
         fn: Callable[..., Any] | None
         try:
-            with _TRACING, tracing():
-                fn = _source((build or BUILDERS[name])(self), name, over_past)
+            with _TRACING, tracing(self._nodes):
+                fn = source((build or BUILDERS[name])(self), name, over_past)
         except TypeError:  # symbolic.Untraceable
             fn = None
         self._functions[name] = fn
@@ -127,122 +135,6 @@ def _deps(op: OpCost) -> int:
                 if type(v) is Sym:
                     bits |= v.deps
     return bits
-
-
-# ---- code generation ------------------------------------------------------------------
-
-
-def _plain(x: tuple[Any, ...]) -> bool:
-    """Numbers, strings and such tuples only (a table: one constant, not rebuilt per call)."""
-    return all(type(v) in (int, float, str, bool) or (type(v) is tuple and _plain(v)) for v in x)
-
-
-# The code of each traced operation over its operands: Python's own operators, and for the
-# ``xp`` functions the very expression of their branch for numbers (inputs/xp.py).
-_CODE = {
-    op: f"{{0}} {op} {{1}}"
-    for op in ("+", "-", "*", "/", "//", "%", "**", "<", "<=", ">", ">=", "&")
-}
-_CODE |= {
-    "neg": "-{0}",
-    "minimum": "{0} if {0} <= {1} else {1}",
-    "maximum": "{0} if {0} >= {1} else {1}",
-    "where": "{1} if {0} else {2}",
-    "float": "float({0})",
-    "power": "float({0}) ** {1}",
-    "expm1": "_expm1({0})",
-    "log1p": "_log1p({0})",
-    "log": "_log({0})",
-    "take": "{0}[{1}]",
-    "bisect": "_bisect({0}, {1})",
-}
-
-
-class _Source:
-    """Python source computing some expressions of traced nodes, each node once."""
-
-    def __init__(self) -> None:
-        self.lines: list[tuple[int, str]] = []  # (the symbols it depends on, the statement)
-        self.names: dict[int, str] = {}
-        self.namespace: dict[str, Any] = {
-            "_new": tuple.__new__, "_OpCost": OpCost, "_inf": math.inf, "_nan": math.nan,
-            "_expm1": math.expm1, "_log1p": math.log1p, "_log": math.log,
-            "_bisect": bisect.bisect_right,
-        }  # fmt: skip
-        self._held: list[Any] = []  # what is named here stays alive (its id stays its own)
-        self._constants: dict[int, str] = {}
-
-    def ref(self, x: Any) -> str:
-        if type(x) is Sym:
-            return self._node(x)
-        if type(x) is bool or type(x) is int or type(x) is str:
-            return repr(x) if type(x) is not int or x >= 0 else f"({x!r})"
-        if type(x) is float:
-            if math.isnan(x):
-                return "_nan"
-            if math.isinf(x):
-                return "_inf" if x > 0 else "(-_inf)"
-            return repr(x) if x >= 0 else f"({x!r})"
-        if type(x) is tuple and (len(x) <= 8 or not _plain(x)):
-            return "(" + "".join(self.ref(v) + ", " for v in x) + ")"
-        if type(x) is OpCost:
-            return f"_new(_OpCost, {self.ref(tuple(x))})"
-        if dataclasses.is_dataclass(x) and not isinstance(x, type):  # a report record
-            made = ", ".join(self.ref(getattr(x, f.name)) for f in dataclasses.fields(x))
-            return f"{self.ref(type(x))}({made})"
-        if x is None:
-            return "None"
-        name = self._constants.get(id(x))
-        if name is None:  # a function or a table: one global each
-            name = self._constants[id(x)] = f"_g{len(self.namespace)}"
-            self.namespace[name] = x
-            self._held.append(x)
-        return name
-
-    def _node(self, s: Sym) -> str:
-        name = self.names.get(id(s))
-        if name is not None:
-            return name
-        op, args = s.op, s.args
-        if op == "symbol":
-            return str(args[0])
-        if s.truth is not None:
-            return repr(s.truth)
-        if op in _CODE:
-            expr = _CODE[op].format(*(self.ref(a) for a in args))
-        else:
-            raise AssertionError(f"no code for the traced operation {op!r}")
-        name = self.names[id(s)] = f"t{len(self.names)}"
-        self._held.append(s)
-        self.lines.append((s.deps, f"{name} = {expr}"))
-        return name
-
-    def function(self, returned: str, label: str, over_past: bool = False) -> Callable[..., Any]:
-        """``compiled(b, n, c)`` returning ``returned``; ``over_past``: ``compiled(b, n,
-        cs)`` returning a list, one per cached-token count in ``cs``, with what does not
-        depend on them computed once, before the loop."""
-        if over_past:
-            before = [f"    {text}" for deps, text in self.lines if not deps & PAST]
-            inside = [f"        {text}" for deps, text in self.lines if deps & PAST]
-            body = "\n".join([*before, "    out = []", "    for c in cs:", *inside])
-            text = (
-                f"def compiled(b, n, cs):\n{body}\n        out.append({returned})\n    return out\n"
-            )
-        else:
-            body = "\n".join(f"    {text}" for _deps, text in self.lines)
-            text = f"def compiled(b, n, c):\n{body}\n    return {returned}\n"
-        exec(compile(text, f"<llm-roofline {label}>", "exec"), self.namespace)
-        fn: Callable[..., Any] = self.namespace["compiled"]
-        return fn
-
-
-def _source(value: Any, label: str, over_past: bool = False) -> Callable[..., Any]:
-    """A function of (b, n, c) returning ``value`` (traced nodes in any nesting of tuples,
-    operator records and report records), each node computed once; ``over_past``: of
-    (b, n, cs), one value per c (``_Source.function``)."""
-    src = _Source()
-    returned = src.ref(value)
-    return src.function(returned, label, over_past)
 
 
 # What each compiled function returns, as the formulas compute it on the traced records.
@@ -264,10 +156,10 @@ def _pass_class(p: Pass) -> tuple[Any, ...] | None:
     """What a program is specific to besides the model, layout and stage, or None: a pass
     this module does not compile. New tokens 1 or more, cached tokens 0 or more, and the
     pass's element sizes and flags (every field after the three counts)."""
-    b, n, c = p.batch, p.new, p.past
-    if type(b) is not int or type(n) is not int or type(c) is not int or b < 1 or n < 1 or c < 0:
-        return None
-    return (n == 1, c == 0, p[3:])
+    b, n, c = p[0], p[1], p[2]
+    if type(b) is type(n) is type(c) is int and b >= 1 and n >= 1 and c >= 0:
+        return (n == 1, c == 0, p[3:])
+    return None
 
 
 def _trace(
@@ -278,27 +170,28 @@ def _trace(
         new=1 if p.new == 1 else Sym.symbol("n", 2, NEW),
         past=0 if p.past == 0 else Sym.symbol("c", 1, PAST),
     )
+    nodes: dict[tuple[Any, ...], Sym] = {}
     try:
-        with _TRACING, tracing():
+        with _TRACING, tracing(nodes):
             ops = stage_operators(m, layout, symbolic, stage, logits=logits)
             ideal = [roofs.ideal_s(op) for op in ops]
             expected = [roofs.expected_s(op) for op in ops]
     except TypeError:  # symbolic.Untraceable, or a traced value where a number must be
         return None
-    return Program(ops, roofs, ideal, expected)
+    return Program(ops, roofs, ideal, expected, nodes)
 
 
-# A pass class is compiled on its COMPILE_AFTER-th use: tracing and generating code take a
-# few milliseconds, several times a one-off analysis, so a process that analyzes once (one
-# CLI command) never pays them; one that analyzes again and again (a benchmark, the web
-# app, a script's loop) compiles within its first few analyses.
+# A pass class is compiled on its first use after COMPILE_AFTER uses: tracing and
+# generating code take a few milliseconds, several times a one-off analysis, so a process
+# that analyzes once (one CLI command) never pays them; one that analyzes again and again
+# (a benchmark, the web app, a script's loop) compiles within its first few analyses.
 COMPILE_AFTER = 16
 
 
 def program(
     m: Model, layout: Layout, p: Pass, stage: int, roofs: Roofs, logits: bool = True
 ) -> Program | None:
-    """The compiled operators for this pass's class (traced on its COMPILE_AFTER-th use);
+    """The compiled operators for this pass's class (traced after COMPILE_AFTER uses);
     None before that, or when the pass or the formulas cannot be compiled (then evaluate
     on numbers)."""
     cls = _pass_class(p)
@@ -337,9 +230,10 @@ def evaluate(
 ) -> Any:
     """What ``BUILDERS[name]`` returns for one device of ``stage`` over pass ``p``: the
     compiled function where there is one, else the same builder on the records."""
-    fn = compiled_function(m, layout, p, stage, roofs, name, logits)
+    pr = program(m, layout, p, stage, roofs, logits)
+    fn = None if pr is None else pr.function(name)
     if fn is not None:
-        return fn(p.batch, p.new, p.past)
+        return fn(p[0], p[1], p[2])
     return BUILDERS[name](Program(stage_operators(m, layout, p, stage, logits=logits), roofs))
 
 

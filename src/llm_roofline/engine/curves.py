@@ -12,6 +12,7 @@ class for the number of axes.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -33,24 +34,39 @@ def _interp_array(logs: tuple[float, ...], values: Any, x: Any) -> Any:
     return np.interp(lx, logs, values)
 
 
-def _where(logs: tuple[float, ...], x: Number) -> tuple[Any, Any]:
+Axis = tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]
+
+
+def axis_of(logs: tuple[float, ...]) -> Axis:
+    """An axis's log knots, its inner knots (all but the ends) and each cell's width: what
+    ``_where`` reads, computed once per curve (the same subtractions it would make)."""
+    return logs, logs[1:-1], tuple(b - a for a, b in itertools.pairwise(logs))
+
+
+def _where(axis: Axis, x: Number) -> tuple[Any, Any]:
     """(i, t): x lies between knot i and i + 1 at fraction t in log space, clamped to the
     ends (i = 0, t = 0 below the first knot; i = last but one, t = 1 above the last).
 
     Written without branches on x beyond its sign, so the same lines serve a number and
-    a value being compiled (engine/compiled.py): clamping i and t is exactly the cell
-    and fraction of the end knots."""
+    a value being compiled (engine/compiled.py). The inner knots' bisection is the cell
+    already clamped (the count of inner knots ≤ log x: 0 below the second knot, the last
+    cell from the last but one), and clamping t holds the end values beyond the ends."""
+    logs, inner, gaps = axis
     lx = xp.log(x) if x > 0 else -math.inf
-    i = xp.minimum(xp.maximum(xp.bisect(logs, lx) - 1, 0), len(logs) - 2)
-    lo = xp.take(logs, i)
-    t = (lx - lo) / (xp.take(logs, i + 1) - lo)
+    i = xp.bisect(inner, lx)
+    t = (lx - xp.take(logs, i)) / xp.take(gaps, i)
     return i, xp.minimum(xp.maximum(t, 0.0), 1.0)
 
 
-def _segment(values: Any, i: Any, i1: Any, t: Number) -> Number:
-    """values[i] + t·(values[i1] − values[i]): linear interpolation inside one cell."""
-    a = xp.take(values, i)
-    return a + t * (xp.take(values, i1) - a)
+def steps_of(values: tuple[float, ...]) -> tuple[float, ...]:
+    """Each cell's rise, values[i + 1] − values[i] (0.0 for one value), computed once."""
+    return tuple(b - a for a, b in itertools.pairwise(values)) or (0.0,)
+
+
+def _segment(values: Any, rises: Any, i: Any, t: Number) -> Number:
+    """values[i] + t·(values[i + 1] − values[i]), the rise read from ``steps_of``: linear
+    interpolation inside one cell."""
+    return xp.take(values, i) + t * xp.take(rises, i)
 
 
 def _cells(np: Any, logs: tuple[float, ...], x: Any) -> tuple[Any, Any, Any]:
@@ -67,7 +83,7 @@ def _cells(np: Any, logs: tuple[float, ...], x: Any) -> tuple[Any, Any, Any]:
 class Curve:
     """A constant (0 axes); ``Curve1`` and ``Curve2`` carry axes. Immutable by convention."""
 
-    __slots__ = ("_grid", "axes", "knots", "logs", "peak", "readers", "values")
+    __slots__ = ("_grid", "axes", "knots", "logs", "peak", "readers", "rises", "values", "where")
 
     def __init__(
         self,
@@ -81,6 +97,10 @@ class Curve:
         self.values = values
         self.readers = readers  # per axis, a function of an operator record (``read``)
         self.logs = tuple(tuple(math.log(k) for k in ks) for ks in knots)  # per axis
+        self.where = tuple(axis_of(logs) for logs in self.logs)  # per axis, for ``_where``
+        # Each cell's rise along the last axis (per row with 2 axes), for ``_segment``.
+        two = len(axes) == 2
+        self.rises = tuple(steps_of(tuple(r)) for r in values) if two else steps_of(values)
         self._grid: Any = None  # 2 axes: the values as a numpy array, made on first array use
         flat = [v for row in values for v in row] if axes and len(axes) == 2 else list(values)
         self.peak = max(flat)  # the largest value anywhere on the curve
@@ -136,8 +156,8 @@ class Curve1(Curve):
                 return values[0]
             return _numpy().full_like(x, values[0], dtype=float)
         if type(x) in _SCALARS or xp.is_traced(x):  # a number (or one being compiled)
-            i, t = _where(self.logs[0], x)
-            return _segment(values, i, i + 1, t)
+            i, t = _where(self.where[0], x)
+            return _segment(values, self.rises, i, t)
         return _interp_array(self.logs[0], values, x)
 
 
@@ -156,13 +176,11 @@ class Curve2(Curve):
             # arithmetic as below).
             return Curve1(self.axes[:1], self.knots[:1], tuple(self._row_at(y))).at(x)
         if numbers or xp.is_traced(x, y):  # numbers (or values being compiled)
-            i, t = _where(lx, x) if len(lx) > 1 else (0, 0.0)
-            j, u = _where(ly, y) if len(ly) > 1 else (0, 0.0)
+            i, t = _where(self.where[0], x) if len(lx) > 1 else (0, 0.0)
+            j, u = _where(self.where[1], y) if len(ly) > 1 else (0, 0.0)
             i1 = i + 1 if len(lx) > 1 else i  # the next knot (i is at most the last but one)
-            j1 = j + 1 if len(ly) > 1 else j
-            r0, r1 = xp.take(rows, i), xp.take(rows, i1)
-            a = _segment(r0, j, j1, u)
-            return a + t * (_segment(r1, j, j1, u) - a)
+            a = _segment(xp.take(rows, i), xp.take(self.rises, i), j, u)
+            return a + t * (_segment(xp.take(rows, i1), xp.take(self.rises, i1), j, u) - a)
         if type(y) in _SCALARS:  # one y for every x (a matmul's weights): its row, then 1-D
             return _interp_array(lx, self._row_at(y), x)
         if type(x) in _SCALARS:
@@ -180,15 +198,13 @@ class Curve2(Curve):
 
     def _row_at(self, y: float) -> list[float]:
         """The values along x at one y: each row interpolated as ``at`` would."""
-        ly = self.logs[1]
-        j, u = _where(ly, y) if len(ly) > 1 else (0, 0.0)
-        j1 = min(j + 1, len(ly) - 1)
-        return [r[j] + u * (r[j1] - r[j]) for r in self.values]
+        j, u = _where(self.where[1], y) if len(self.logs[1]) > 1 else (0, 0.0)
+        return [_segment(r, rises, j, u) for r, rises in zip(self.values, self.rises, strict=True)]
 
     def _column_at(self, x: float) -> list[float]:
         """The values along y at one x."""
         lx, rows = self.logs[0], self.values
-        i, t = _where(lx, x) if len(lx) > 1 else (0, 0.0)
+        i, t = _where(self.where[0], x) if len(lx) > 1 else (0, 0.0)
         r0, r1 = rows[i], rows[min(i + 1, len(lx) - 1)]
         return [a + t * (b - a) for a, b in zip(r0, r1, strict=True)]
 

@@ -123,12 +123,12 @@ class Pass(NamedTuple):
         if hit is None or hit[0] is not workload:
             if len(_TEMPLATES) >= 256:
                 _TEMPLATES.clear()
-            hit = _TEMPLATES[id(workload)] = (workload, _template(workload))  # held: id stays
+            hit = _TEMPLATES[id(workload)] = (workload, _template(workload)[3:])  # held: id stays
         b = workload.batch_size if batch is None else batch
-        return tuple.__new__(cls, (b, new, past, *hit[1][3:]))  # _replace, without its cost
+        return tuple.__new__(cls, (b, new, past) + hit[1])  # _replace, without its cost
 
 
-_TEMPLATES: dict[int, tuple[Workload, Pass]] = {}  # each workload's element sizes and flags
+_TEMPLATES: dict[int, tuple[Workload, tuple[Any, ...]]] = {}  # its passes' sizes and flags
 
 
 def _template(workload: Workload) -> Pass:

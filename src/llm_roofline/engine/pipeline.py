@@ -23,7 +23,7 @@ from ..inputs import xp
 from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.xp import Number
-from .compiled import priced_operators, priced_phase, stage_totals
+from .compiled import Program, priced_operators, priced_phase, program, stage_totals
 from .memory import live_bytes, weight_bytes
 from .ops import OpCost, Pass, stack_passes
 from .phase import build_phase, phase_times, phase_totals
@@ -42,27 +42,44 @@ class PassTiming:
     system_flops: float  # executed by all devices of one replica
     # Each stage's device, first micro-batch: (weight bytes, live activation bytes).
     stage_memory: tuple[tuple[float, float], ...]
+    # One stage of one micro-batch: the compiled operators of the pass's class, when there
+    # are (engine/compiled.py), for a caller pricing more passes of that class.
+    program: Program | None = None
+
+    @property
+    def _single(self) -> bool:
+        """One stage of one micro-batch: each latency below is that phase's own time (the
+        formulas give t + (t − t) and max(t, t), exactly t)."""
+        return len(self.stage_phases) == 1 and self.phase is self.stage_phases[0]
 
     @property
     def fill_drain_s(self) -> float:
         """Expected latency of the pass on its own: Σ_s t_s + (busy − t_bottleneck)."""
+        if self._single:
+            return float(self.phase.expected_time_s)
         stages = [ph.expected_time_s for ph in self.stage_phases]
         return float(fill_drain(stages, self.phase.expected_time_s, stages[self.bottleneck_stage]))
 
     @property
     def ideal_fill_drain_s(self) -> float:
+        if self._single:
+            return float(self.phase.time_s)
         stages = [ph.time_s for ph in self.stage_phases]
         return float(fill_drain(stages, self.phase.time_s, stages[self.bottleneck_stage]))
 
     @property
     def steady_s(self) -> float:
         """Expected step time with every micro-batch in flight: max(busy, Σ_s t_s)."""
+        if self._single:
+            return float(self.phase.expected_time_s)
         return float(
             steady([ph.expected_time_s for ph in self.stage_phases], self.phase.expected_time_s)
         )
 
     @property
     def ideal_steady_s(self) -> float:
+        if self._single:
+            return float(self.phase.time_s)
         return float(steady([ph.time_s for ph in self.stage_phases], self.phase.time_s))
 
     @property
@@ -74,6 +91,15 @@ def time_pass(
     m: Model, layout: Layout, p: Pass, roofs: Roofs, *, logits: bool = True
 ) -> PassTiming:
     """Price one pass of ``p.batch`` sequences on the layout (see the module docstring)."""
+    if layout.pipeline == 1 and layout.micro_batches == 1:  # one stage, one micro-batch
+        pr = program(m, layout, p, 0, roofs, logits)
+        fn = None if pr is None else pr.function("phase")
+        if fn is None:
+            phase, terms = priced_phase(m, layout, p, 0, roofs, logits=logits)
+        else:
+            phase, terms = fn(p[0], p[1], p[2])
+        system = phase.flops * layout.stage_devices
+        return PassTiming(phase, 0, (phase,), system, (terms,), pr)
     sizes = micro_batch_sizes(p.batch, layout.micro_batches)
     first = p if sizes[0][0] == p.batch else p._replace(batch=sizes[0][0])
     priced = [

@@ -47,8 +47,14 @@ SAMPLED_CONTEXTS = 17  # contexts sampled in a longer region (both ends included
 
 def sum_affine_max(lines: Sequence[tuple[float, float]], lo: int, hi: int) -> float:
     """Σ over integers x in [lo, hi] of max_i (a_i + b_i·x), exactly (up to rounding)."""
-    if len(lines) == 2 and lines[0][1] == lines[1][1] == 0.0:  # constant in x (most ops)
-        return (hi - lo + 1) * max(lines[0][0], lines[1][0])
+    if len(lines) == 2:
+        (a1, b1), (a2, b2) = lines
+        if b1 == b2 == 0.0:  # constant in x (most ops)
+            return (hi - lo + 1) * max(a1, a2)
+        if b1 == b2 or not lo < (a2 - a1) / (b1 - b2) < hi:  # one line above all the way
+            n, mid = hi - lo + 1, (lo + hi) / 2
+            a, b = (a1, b1) if a1 + b1 * mid >= a2 + b2 * mid else (a2, b2)
+            return n * a + b * n * mid
     cuts = {lo, hi + 1}
     for i, (a1, b1) in enumerate(lines):
         for a2, b2 in lines[i + 1 :]:
@@ -86,38 +92,6 @@ def _op_lines(
     return lines
 
 
-_AFFINE = ("flops", "weight_bytes", "activation_bytes", "kv_bytes", "comm_bytes", "live_bytes")
-_AFFINE_AT = tuple(OpCost._fields.index(f) for f in _AFFINE)
-_SHAPE_AT = OpCost._fields.index("shape")
-
-
-def context_line(lo_op: OpCost, hi_op: OpCost, lo: int, hi: int) -> Callable[[Number], OpCost]:
-    """The operator at any context of a region, from its records at both ends: within a
-    region every field is affine in the context (the premise of this module;
-    tests/test_request.py checks it against the formulas for every preset), so each is
-    the line through its two ends, with no operator formula evaluated. The context may be
-    a number or an array."""
-    if hi == lo:
-        return lambda x: lo_op
-    span = hi - lo
-    low: tuple[Any, ...] = tuple(lo_op)
-    high: tuple[Any, ...] = tuple(hi_op)
-    fields = [(i, low[i], (high[i] - low[i]) / span) for i in _AFFINE_AT if low[i] != high[i]]
-    dims = [
-        (a, (b - a) / span if a != b else 0) for a, b in zip(lo_op.shape, hi_op.shape, strict=True)
-    ]
-
-    def at(x: Number) -> OpCost:
-        dx = x - lo
-        values = list(low)
-        for i, a, slope in fields:
-            values[i] = a + slope * dx
-        values[_SHAPE_AT] = tuple(a + slope * dx if slope else a for a, slope in dims)
-        return tuple.__new__(OpCost, values)
-
-    return at
-
-
 def sum_sampled(xs: Sequence[int], ys: Sequence[Number]) -> Number:
     """Σ over integers x in [xs[0], xs[-1]] of the piecewise-linear interpolant of (xs, ys).
 
@@ -130,61 +104,72 @@ def sum_sampled(xs: Sequence[int], ys: Sequence[Number]) -> Number:
     return total
 
 
-def _sample_contexts(lo: int, hi: int) -> list[int]:
-    """Every context of a short region, else SAMPLED_CONTEXTS evenly spaced (ends included)."""
-    return [lo + k for k in _sample_offsets(hi - lo + 1)]
-
-
 @functools.lru_cache(maxsize=64)
-def _sample_offsets(n: int) -> tuple[int, ...]:
-    """The sampled contexts of a region of ``n`` steps, counted from its first."""
+def _sample_plan(n: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """The sampled contexts of a region of ``n`` steps, counted from its first, and their
+    weights: Σ_k weight_k · y_k is ``sum_sampled`` of the samples y (the sum over all n
+    contexts of the piecewise-linear interpolant), a segment [a, b) giving its ends
+    (b − a + 1)/2 and (b − a − 1)/2, the last sample 1 more. Every context of a short
+    region is sampled: each weight is then 1."""
     if n <= STEP_BY_STEP_LIMIT:
-        return tuple(range(n))
-    return tuple(
-        sorted({round(i * (n - 1) / (SAMPLED_CONTEXTS - 1)) for i in range(SAMPLED_CONTEXTS)})
-    )
+        return tuple(range(n)), (1.0,) * n
+    xs = sorted({round(i * (n - 1) / (SAMPLED_CONTEXTS - 1)) for i in range(SAMPLED_CONTEXTS)})
+    weights = [0.0] * len(xs)
+    weights[-1] = 1.0
+    for k, (a, b) in enumerate(itertools.pairwise(xs)):
+        weights[k] += (b - a + 1) / 2
+        weights[k + 1] += (b - a - 1) / 2
+    return tuple(xs), tuple(weights)
 
 
-def _sampled(xs: Sequence[int], values: Sequence[float]) -> float:
-    """Σ over every integer context of the region: exact when every context was sampled."""
-    if len(xs) == xs[-1] - xs[0] + 1:
-        return float(sum(values))
-    return float(sum_sampled(xs, values))
+def _sampled(weights: Sequence[float], values: Sequence[float]) -> float:
+    """Σ over every integer context of the region, from its samples (``_sample_plan``),
+    summed in the order the compiled loop sums them."""
+    total = 0.0
+    for weight, value in zip(weights, values, strict=True):
+        total += weight * value
+    return float(total)
 
 
-def varying_expected_s(ops: Sequence[OpCost], roofs: Roofs) -> Number:
-    """Σ instances · expected seconds of the operators a decode step's context changes."""
-    return sum(op.instances * roofs.expected_s(op) for op in ops)
+def _each_time(op: OpCost, ideal: Number, expected: Number) -> tuple[Number, Number]:
+    """(expected, ideal) seconds of all instances of one priced operator record."""
+    return op.instances * expected, op.instances * ideal
 
 
-def _fixed_times(
-    ops: Sequence[OpCost], ideal: Sequence[Number], expected: Sequence[Number], varying: set[int]
+def _step_times(
+    ops: Sequence[OpCost], ideal: Sequence[Number], expected: Sequence[Number]
 ) -> tuple[Number, Number]:
-    """(expected, ideal) seconds of one step's operators the context does not change."""
-    fixed = fixed_ideal = 0.0
-    for k, op in enumerate(ops):
-        if k not in varying:
-            fixed = fixed + op.instances * expected[k]
-            fixed_ideal = fixed_ideal + op.instances * ideal[k]
-    return fixed, fixed_ideal
+    """(expected, ideal) seconds of one step's operators (no fixed time per step)."""
+    total = total_ideal = 0.0
+    for op, i, e in zip(ops, ideal, expected, strict=True):
+        e_k, i_k = _each_time(op, i, e)
+        total, total_ideal = total + e_k, total_ideal + i_k
+    return total, total_ideal
 
 
-# What the region sum compiles (engine/compiled.py) for a decode step's program.
+# What the region sum compiles (engine/compiled.py) for a decode step's program: of the
+# records that depend on the cached tokens, the records, their times, and their expected
+# times' weighted sums over sampled contexts; and the whole step's times.
 _BUILDERS: dict[str, Callable[[compiled.Program], Any]] = {
-    "fixed_times": lambda pr: _fixed_times(pr.ops, pr.ideal, pr.expected, set(pr.varying)),
+    "step_times": lambda pr: _step_times(pr.ops, pr.ideal, pr.expected),
     "varying_ops": lambda pr: tuple(pr.ops[k] for k in pr.varying),
-    "varying_expected": lambda pr: varying_expected_s([pr.ops[k] for k in pr.varying], pr.roofs),
-}
-# With the step's own operator times known: only the changing operators' times at ``lo``.
-_VARYING_TIMES = (
-    "varying_times",
-    lambda pr: _fixed_times(
-        pr.ops, pr.ideal, pr.expected, set(range(len(pr.ops))) - set(pr.varying)
+    "varying_each": lambda pr: tuple(
+        _each_time(pr.ops[k], pr.ideal[k], pr.expected[k]) for k in pr.varying
     ),
-)
+    "varying_sums": lambda pr: tuple(
+        _each_time(pr.ops[k], pr.ideal[k], pr.expected[k])[0] for k in pr.varying
+    ),
+}
 
 
-def _region_parts(
+def _region_functions(pr: compiled.Program) -> tuple[Callable[..., Any], ...] | None:
+    """The compiled region functions of a decode step's program (``_BUILDERS``), or None
+    where one of them cannot be compiled."""
+    fns = [pr.function(k, build, k == "varying_sums") for k, build in _BUILDERS.items()]
+    return tuple(fn for fn in fns if fn is not None) if None not in fns else None
+
+
+def _region_sums(
     m: Model,
     w: Workload,
     layout: Layout,
@@ -192,48 +177,54 @@ def _region_parts(
     lo: int,
     hi: int,
     step_at_lo: tuple[float, float] | None,
-) -> tuple[
-    tuple[Number, Number], Sequence[OpCost], Sequence[OpCost], Callable[[list[int]], list[Number]]
-]:
-    """Of one region's decode steps: the (expected, ideal) time of the operators the context
-    does not change (projections, MLP, norms), the others' records at both ends, and the
-    expected time of those others at each of a list of contexts. Compiled, or from the records at both
-    ends (each changing operator the line through them, ``context_line``).
-    ``step_at_lo``: (expected, ideal) seconds of all the step's operators at context
-    ``lo`` when already known (the analysis's own step): the unchanging ones are then
-    those less the changing ones, with no operator priced again."""
-    b, p_lo = w.batch_size, decode_pass(w, context=lo)
-    pr = compiled.program(m, layout, p_lo, 0, roofs)
-    fns = (
-        [pr.function(k, build, k == "varying_expected") for k, build in _BUILDERS.items()]
-        if pr is not None
-        else []
+    known: compiled.Program | None = None,
+) -> tuple[float, float]:
+    """(expected, ideal) sums of the region's decode steps at contexts lo..hi, on one
+    stage of one micro-batch, calibrated roofs. The operators whose records differ at the
+    region's ends (attention and the cache) change with the context: their ideal times
+    summed exactly (``sum_affine_max``), their expected times from ``_sample_plan``'s
+    contexts; the others' times are the step's at ``lo`` less theirs, once per step.
+
+    Compiled, or on numbers (the records at each sampled context from the formulas), with
+    the same arithmetic in the same order: the same sums either way. ``step_at_lo``: the
+    (expected, ideal) seconds of the step's operators at ``lo`` when already known (the
+    analysis's own step); ``known``: the compiled operators of a decode step (its class:
+    any context of 1 or more), when the caller has them."""
+    b, steps = w.batch_size, hi - lo + 1
+    offsets, weights = _sample_plan(steps)
+    pr = (
+        compiled.program(m, layout, decode_pass(w, context=lo), 0, roofs)
+        if known is None
+        else known
     )
-    if pr is not None and all(fn is not None for fn in fns):
-        fixed_fn, ops_fn, expected_fn = fns
-        assert fixed_fn is not None and ops_fn is not None and expected_fn is not None
-        varying_fn = pr.function(*_VARYING_TIMES) if step_at_lo is not None else None
-        if varying_fn is not None and step_at_lo is not None:
-            var_e, var_i = varying_fn(b, 1, lo)
-            fixed = (step_at_lo[0] - var_e, step_at_lo[1] - var_i)
-        else:
-            fixed = fixed_fn(b, 1, lo)
-        return (
-            fixed,
-            ops_fn(b, 1, lo),
-            ops_fn(b, 1, hi),
-            lambda xs: expected_fn(b, 1, xs),
+    fns = None if pr is None else pr.derived("region", _region_functions)
+    if fns is not None:
+        step_fn, ops_fn, each_fn, sums_fn = fns
+        ops_lo, ops_hi, each = ops_fn(b, 1, lo), ops_fn(b, 1, hi), each_fn(b, 1, lo)
+        changed = [k for k, (x, y) in enumerate(zip(ops_lo, ops_hi, strict=True)) if x != y]
+        sums = sums_fn(b, 1, lo, offsets, weights) if changed else ()
+        step = step_at_lo if step_at_lo is not None else step_fn(b, 1, lo)
+    else:  # on numbers: every record a candidate
+        ops_lo, ideal_lo, expected_lo = priced_operators(
+            m, layout, decode_pass(w, context=lo), 0, roofs
         )
-    ops_lo, ideal_lo, expected_lo = priced_operators(m, layout, p_lo, 0, roofs)
-    ops_hi = ops_lo if hi == lo else stage_operators(m, layout, decode_pass(w, context=hi))
-    varying = [k for k, (x, y) in enumerate(zip(ops_lo, ops_hi, strict=True)) if x != y]
-    lines = [context_line(ops_lo[k], ops_hi[k], lo, hi) for k in varying]
-    return (
-        _fixed_times(ops_lo, ideal_lo, expected_lo, set(varying)),
-        [ops_lo[k] for k in varying],
-        [ops_hi[k] for k in varying],
-        lambda xs: [varying_expected_s([line(x) for line in lines], roofs) for x in xs],
-    )
+        ops_hi = ops_lo if hi == lo else stage_operators(m, layout, decode_pass(w, context=hi))
+        changed = [k for k, (x, y) in enumerate(zip(ops_lo, ops_hi, strict=True)) if x != y]
+        each = [_each_time(*at_k) for at_k in zip(ops_lo, ideal_lo, expected_lo, strict=True)]
+        sums = [0.0] * len(ops_lo)
+        for offset, weight in zip(offsets, weights, strict=True) if changed else ():
+            at_x = stage_operators(m, layout, decode_pass(w, context=lo + offset))
+            for k in changed:
+                sums[k] += weight * _each_time(at_x[k], 0.0, roofs.expected_s(at_x[k]))[0]
+        step = step_at_lo if step_at_lo is not None else _step_times(ops_lo, ideal_lo, expected_lo)
+    changed_e = changed_i = sampled = ideal = 0.0
+    for k in changed:
+        changed_e, changed_i = changed_e + each[k][0], changed_i + each[k][1]
+        sampled += sums[k]
+        lines = _op_lines(ops_lo[k], ops_hi[k], lo, hi, roofs, False)
+        ideal += ops_lo[k].instances * sum_affine_max(lines, lo, hi)
+    fixed, fixed_ideal = step[0] - changed_e, step[1] - changed_i
+    return steps * (fixed + roofs.step_overhead_s) + sampled, ideal + steps * fixed_ideal
 
 
 def decode_steps_s(
@@ -244,14 +235,17 @@ def decode_steps_s(
     first: int,
     last: int,
     step_at_first: tuple[float, float] | None = None,
+    program: compiled.Program | None = None,
 ) -> tuple[float, float]:
     """(expected, ideal) sums of decode step times for contexts first..last inclusive.
     ``step_at_first``: (expected, ideal) seconds of the operators of the step at context
-    ``first`` (one stage, one micro-batch), when the caller has them."""
-    windows = sorted({g.window for g in m.layer_groups if g.window is not None})
-    inner = {x for wdw in windows for x in (wdw, wdw + 1) if first < x <= last}
-    edges = [*sorted({first, *inner}), last + 1]
-    one_batch = micro_batch_sizes(w.batch_size, layout.micro_batches) == [(w.batch_size, 1)]
+    ``first`` (one stage, one micro-batch), when the caller has them; ``program``: the
+    compiled operators of a decode step of the workload (one stage, one micro-batch)."""
+    inner = {x for wdw in m.windows for x in (wdw, wdw + 1) if first < x <= last}
+    edges = [*sorted({first, *inner}), last + 1] if inner else [first, last + 1]
+    one_batch = layout.micro_batches == 1 or micro_batch_sizes(
+        w.batch_size, layout.micro_batches
+    ) == [(w.batch_size, 1)]
     per_operator = layout.pipeline == 1 and one_batch  # a step is a sum of operator times
     flat = roofs.calibration is None  # expected = ideal on derated roofs: affine pieces
     expected = ideal = 0.0
@@ -268,22 +262,16 @@ def decode_steps_s(
             continue
         if per_operator:  # the operators the context changes summed exactly (ideal), sampled
             known = step_at_first if lo == first else None
-            parts = _region_parts(m, w, layout, roofs, lo, hi, known)
-            (fixed, fixed_ideal), var_lo, var_hi, at = parts
-            for a, b in zip(var_lo, var_hi, strict=True):
-                ideal += a.instances * sum_affine_max(_op_lines(a, b, lo, hi, roofs, False), lo, hi)
-            ideal += steps * fixed_ideal
-            expected += steps * (fixed + roofs.step_overhead_s)
-            if var_lo:  # one number per sampled context: no array, numpy not imported
-                xs = _sample_contexts(lo, hi)
-                expected += _sampled(xs, at(xs))
+            region_e, region_i = _region_sums(m, w, layout, roofs, lo, hi, known, program)
+            expected, ideal = expected + region_e, ideal + region_i
             continue
         # Sampled: every context of a short region, else SAMPLED_CONTEXTS, evaluated as one
         # array of passes (the same formulas, element-wise).
-        xs = _sample_contexts(lo, hi)
+        offsets, weights = _sample_plan(steps)
+        xs = [lo + k for k in offsets]
         step_e, step_i = steady_times(m, layout, decode_pass(w, context=xp.array(xs)), roofs)
-        expected += _sampled(xs, xp.values(step_e, len(xs)))
-        ideal += _sampled(xs, xp.values(step_i, len(xs)))
+        expected += _sampled(weights, xp.values(step_e, len(xs)))
+        ideal += _sampled(weights, xp.values(step_i, len(xs)))
     return expected, ideal
 
 
@@ -295,15 +283,17 @@ def request_times(
     prefill_s: float,
     ideal_prefill_s: float,
     step_at_prompt: tuple[float, float] | None = None,
+    program: compiled.Program | None = None,
 ) -> Request:
     """Latency as serving benchmarks count it: TTFT (the prefill, which yields the first
     token), then output_len − 1 decode steps at contexts prompt, …, prompt + output − 2.
     ``step_at_prompt``: (expected, ideal) seconds of the operators of the decode step at
-    context ``prompt_len`` on one stage and micro-batch, when the caller has them."""
+    context ``prompt_len`` on one stage and micro-batch, when the caller has them;
+    ``program``: the compiled operators of a decode step (``PassTiming.program``)."""
     n = w.output_len
     last = w.prompt_len + n - 2
     decode_s, ideal_decode_s = (
-        decode_steps_s(m, w, roofs, layout, w.prompt_len, last, step_at_prompt)
+        decode_steps_s(m, w, roofs, layout, w.prompt_len, last, step_at_prompt, program)
         if n > 1
         else (0.0, 0.0)
     )

@@ -19,7 +19,7 @@ from typing import Any
 from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
-from .compiled import compiled_function, stage_times, stage_totals
+from .compiled import Program, compiled_function, stage_times, stage_totals
 from .ops import Pass, decode_pass, prefill_pass
 from .sharding import micro_batch_sizes
 from .timing import Roofs
@@ -46,13 +46,19 @@ def device_totals(m: Model, layout: Layout, p: Pass, roofs: Roofs) -> tuple[floa
     return flops, bytes_
 
 
-def _direct_totals(m: Model, layout: Layout, p: Pass, roofs: Roofs) -> Callable[..., Any] | None:
-    """The compiled ``stage_totals`` of p's pass class, as a function of (batch, new, past),
+def _direct_totals(
+    m: Model, layout: Layout, roofs: Roofs, known: Program | None, make: Callable[[], Pass]
+) -> Callable[..., Any] | None:
+    """The compiled ``stage_totals`` of a pass class, as a function of (batch, new, past),
     where ``device_totals`` is that (one stage, one micro-batch); None otherwise. The
-    searches call it directly: no pass built, no program looked up, per evaluation."""
+    searches call it directly: no pass built, no program looked up, per evaluation.
+    ``known``: the class's program when the caller has it (``PassTiming.program``), else
+    the class of the pass ``make()`` builds."""
     if layout.pipeline != 1 or layout.micro_batches != 1:
         return None
-    return compiled_function(m, layout, p, 0, roofs, "totals")
+    if known is not None:
+        return known.function("totals")
+    return compiled_function(m, layout, make(), 0, roofs, "totals")
 
 
 def _with_batch(p: Pass, batch: int) -> Pass:
@@ -97,19 +103,25 @@ def _ceil_positive(x: float) -> int:
 
 
 def critical_batch_size(
-    m: Model, w: Workload, roofs: Roofs, layout: Layout, own: tuple[float, float] | None = None
+    m: Model,
+    w: Workload,
+    roofs: Roofs,
+    layout: Layout,
+    own: tuple[float, float] | None = None,
+    program: Program | None = None,
 ) -> tuple[int | None, str]:
     """Smallest batch at which the decode step (at the workload's context) is compute-bound.
-    ``own``: the (FLOPs, bytes) of the workload's own decode step, when already known."""
+    ``own``: the (FLOPs, bytes) of the workload's own decode step, when already known;
+    ``program``: its compiled operators (``PassTiming.program``), when there are."""
     ridge = roofs.ridge_point
     where = "" if layout.replica_devices == 1 else " on each device"
 
-    step = decode_pass(w)
-    direct = _direct_totals(m, layout, step, roofs)
+    direct = _direct_totals(m, layout, roofs, program, lambda: decode_pass(w))
+    context = w.decode_context_len
 
     def totals(batch: int) -> tuple[float, float]:
         if direct is not None:  # any batch: the same pass class
-            return direct(batch, step.new, step.past)  # type: ignore[no-any-return]
+            return direct(batch, 1, context)  # type: ignore[no-any-return]
         return device_totals(m, layout, decode_pass(w, batch=batch), roofs)
 
     # Through the workload's own batch (already evaluated) and the next one.
@@ -163,19 +175,28 @@ def _polynomial_in_prompt(m: Model, layout: Layout) -> bool:
     """Prefill FLOPs and bytes are exactly quadratic (at most) in the prompt: no routed
     experts and no sliding window (which caps each query's keys). Embedding rows cap at
     the vocabulary (checked)."""
-    return m.moe is None and all(g.window is None for g in m.layer_groups)
+    return m.moe is None and not m.windows
 
 
 def critical_prompt_len(
-    m: Model, w: Workload, roofs: Roofs, layout: Layout, own: tuple[float, float] | None = None
+    m: Model,
+    w: Workload,
+    roofs: Roofs,
+    layout: Layout,
+    own: tuple[float, float] | None = None,
+    program: Program | None = None,
 ) -> tuple[int | None, str]:
     """Smallest prompt length at which prefill (at the workload's batch) is compute-bound.
-    ``own``: the (FLOPs, bytes) of the workload's own prefill, when already known."""
+    ``own``: the (FLOPs, bytes) of the workload's own prefill, when already known;
+    ``program``: its compiled operators (``PassTiming.program``), when there are."""
     ridge = roofs.ridge_point
     where = "" if layout.replica_devices == 1 else " on each device"
 
-    fill = prefill_pass(w)
-    direct = _direct_totals(m, layout, fill, roofs) if w.prompt_len >= 2 else None
+    direct = (
+        _direct_totals(m, layout, roofs, program, lambda: prefill_pass(w))
+        if w.prompt_len >= 2
+        else None
+    )
 
     def totals(prompt: int) -> tuple[float, float]:
         if direct is not None and prompt >= 2:  # prompts of 2 or more: the same pass class

@@ -34,11 +34,13 @@ _INTERN: dict[tuple[Any, ...], Sym] | None = None  # while tracing: each node ma
 
 
 @contextlib.contextmanager
-def tracing() -> Iterator[None]:
+def tracing(table: dict[tuple[Any, ...], Sym] | None = None) -> Iterator[None]:
     """Within: an operation repeated on the same operands gives the same node (the
-    compiled code computes it once), so a trace shares what its formulas recompute."""
+    compiled code computes it once), so a trace shares what its formulas recompute.
+    ``table``: the nodes of an earlier trace to go on from (a later trace over its
+    records then shares its nodes too); default a new one."""
     global _INTERN
-    outer, _INTERN = _INTERN, {}
+    outer, _INTERN = _INTERN, {} if table is None else table
     try:
         yield
     finally:

@@ -77,6 +77,7 @@ class Roofs:
     programs: dict[tuple[Any, ...], list[Any]] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
+    _ridge: float = field(default=0.0, init=False, compare=False, repr=False)  # ridge_point
 
     @classmethod
     def of(
@@ -135,9 +136,13 @@ class Roofs:
             calibration=table if model is not None else None,
         )
 
+    def __post_init__(self) -> None:
+        ridge = float(roofline.ridge_point(self.peak_flops_per_s, self.bandwidth_bytes_per_s))
+        object.__setattr__(self, "_ridge", ridge)  # read several times an analysis
+
     @property
     def ridge_point(self) -> float:
-        return float(roofline.ridge_point(self.peak_flops_per_s, self.bandwidth_bytes_per_s))
+        return self._ridge
 
     @property
     def step_overhead_s(self) -> float:

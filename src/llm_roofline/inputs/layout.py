@@ -35,6 +35,13 @@ class Layout:
                 f"expert ({self.expert}) must be 1 or a multiple of tensor ({self.tensor}): "
                 "routed experts are split across the devices of a stage"
             )
+        # Hashed once: a layout keys the compiled programs, several look-ups an analysis.
+        fields = (self.tensor, self.pipeline, self.expert, self.data, self.micro_batches)
+        object.__setattr__(self, "_hash", hash(fields))
+
+    def __hash__(self) -> int:  # the fields' hash (dataclass keeps an explicit __hash__)
+        hashed: int = self.__dict__["_hash"]
+        return hashed
 
     @property
     def stage_devices(self) -> int:

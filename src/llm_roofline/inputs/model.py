@@ -258,6 +258,10 @@ class Model:
         """Layers grouped by identical cost, in first-appearance order (computed once)."""
         return self.layer_groups_between(0, self.num_layers)
 
+    @cached_property
+    def windows(self) -> tuple[int, ...]:  # its layers' distinct sliding windows, ascending
+        return tuple(sorted({g.window for g in self.layer_groups if g.window is not None}))
+
     @property
     def num_moe_layers(self) -> int:
         return self.num_layers - self._first_moe_layer
