@@ -12,12 +12,14 @@ nothing memoized helps. Printed per call, median and best of the rounds:
   FLOPs and bytes alone (the operator formulas, no pricing), both through the compiled
   operators (engine/compiled.py) an analysis uses;
 - multi-device: the same on ``--tp 4`` (one engine for any layout).
-Rounds of ours and of llm-analysis alternate on the same workloads.
+Rounds of ours and of llm-analysis alternate on the same workloads, both processes on one
+CPU (``--cpu``, default 0).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -78,11 +80,33 @@ def flops_and_bytes_only(m: Model, hw: Hardware) -> Callable[[Workload], object]
     return run
 
 
+def pin(cpu: int) -> None:
+    """Run on one CPU, and so does the llm-analysis worker started after this (a child
+    inherits its parent's CPUs): both tools timed on the same core. On a shared 2-core VM the
+    two cores' speeds drift apart, and unpinned per-round ratios spread over 0.9-3.3x;
+    pinned, 1.7-2.0x within a run."""
+    if cpu < 0 or not hasattr(os, "sched_setaffinity"):
+        return
+    try:
+        os.sched_setaffinity(0, {cpu})
+    except OSError as error:
+        print(f"(not pinned to CPU {cpu}: {error})")
+        return
+    print(f"(both tools pinned to CPU {cpu})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--calls", type=int, default=40)
+    parser.add_argument(
+        "--cpu",
+        type=int,
+        default=0,
+        help="the one CPU both tools run on (llm-analysis's worker inherits it); -1: any",
+    )
     args = parser.parse_args()
+    pin(args.cpu)
     print(f"{'per call, fresh configurations':48s} {'median':>10s} {'best':>10s}")
     for offset, (name, m) in enumerate(MODELS.items()):
         cases: dict[str, Callable[[Workload], object]] = {

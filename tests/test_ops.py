@@ -15,10 +15,12 @@ from llm_roofline.engine.moe import distinct_experts, moe_ops
 from llm_roofline.engine.ops import (
     Pass,
     act_fn,
+    decode_pass,
     embed_tokens,
     linear,
     lm_head,
     norm,
+    prefill_pass,
     residual,
     rotary_emb,
 )
@@ -203,3 +205,21 @@ def test_layer_order_uses_hugging_face_names() -> None:
     ]
     moe_names = [op.name for op in forward_operators(tiny_moe(), bf16())]
     assert {"router", "experts", "shared_experts", "gate_proj"} <= set(moe_names)
+
+
+def test_a_workloads_passes_carry_its_element_sizes_and_flags_by_name() -> None:
+    w = Workload(
+        batch_size=3, prompt_len=50, context_len=70, weight_dtype="int4", weight_group_size=64,
+        kv_dtype="fp8", quantize_head=True, attention="eager", logits="all",
+        mla_decode="naive", engine="transformers",
+    )  # fmt: skip
+    int4_g64 = 0.5 + 2 / 64  # 4 bits and a 16-bit scale per 64 weights
+    want = dict(
+        weight_bytes=int4_g64, small_bytes=2.0, act_bytes=2.0, kv_bytes=1.0,
+        head_bytes=int4_g64, attention="eager", causal=True, logits_all=True,
+        mla_decode="naive", framework_cache="dynamic",
+    )  # fmt: skip
+    assert prefill_pass(w) == Pass(batch=3, new=50, past=0, **want)
+    assert decode_pass(w) == Pass(batch=3, new=1, past=70, **want)
+    fp32 = Workload(weight_dtype="fp32", activation_dtype="fp32")  # 4-byte small parameters
+    assert (prefill_pass(fp32).small_bytes, prefill_pass(fp32).head_bytes) == (4.0, 4.0)

@@ -119,8 +119,7 @@ def analyze(
     return Report(
         model=_model_summary(model),
         hardware=_hardware_summary(hardware, roofs),
-        workload=dict(zip(_WORKLOAD_FIELDS, _workload_values(workload), strict=True))
-        | {"context_len": workload.decode_context_len},
+        workload=_workload_summary(workload),
         compute_dtype=roofs.dtype,
         peak_flops_per_s=roofs.peak_flops_per_s,
         bandwidth_bytes_per_s=roofs.bandwidth_bytes_per_s,
@@ -193,6 +192,15 @@ def _summary(
 
 _WORKLOAD_FIELDS = tuple(f.name for f in fields(Workload))  # all plain values: no deep copy
 _workload_values = operator.attrgetter(*_WORKLOAD_FIELDS)
+
+
+def _workload_summary(w: Workload) -> dict[str, object]:
+    """The report's workload block: its fields, then the decode step's context."""
+    held = vars(w)  # its fields, in their order (a frozen dataclass sets nothing else)
+    if len(held) == len(_WORKLOAD_FIELDS):
+        return held | {"context_len": w.decode_context_len}
+    values = dict(zip(_WORKLOAD_FIELDS, _workload_values(w), strict=True))
+    return values | {"context_len": w.decode_context_len}
 _PHASES = ("prefill", "decode")
 _SUMMARIES: dict[int, tuple[Model, dict[str, object]]] = {}
 

@@ -123,7 +123,7 @@ class Pass(NamedTuple):
         if hit is None or hit[0] is not workload:
             if len(_TEMPLATES) >= 256:
                 _TEMPLATES.clear()
-            hit = _TEMPLATES[id(workload)] = (workload, _template(workload)[3:])  # held: id stays
+            hit = _TEMPLATES[id(workload)] = (workload, _template(workload))  # held: id stays
         b = workload.batch_size if batch is None else batch
         return tuple.__new__(cls, (b, new, past) + hit[1])  # _replace, without its cost
 
@@ -131,25 +131,16 @@ class Pass(NamedTuple):
 _TEMPLATES: dict[int, tuple[Workload, tuple[Any, ...]]] = {}  # its passes' sizes and flags
 
 
-def _template(workload: Workload) -> Pass:
-    """A workload's pass with everything but the token counts (batch, new, past) set."""
+def _template(workload: Workload) -> tuple[Any, ...]:
+    """A workload's pass fields after the token counts (batch, new, past): Pass's own order."""
     wb = workload.weight_bytes_per_element
     small = 4.0 if wb >= 4 else 2.0
-    return Pass(
-        batch=0,
-        new=0,
-        past=0,  # set by Pass.of
-        weight_bytes=wb,
-        small_bytes=small,
-        head_bytes=wb if workload.quantize_head else small,
-        act_bytes=workload.activation_bytes_per_element,
-        kv_bytes=workload.kv_bytes_per_element,
-        attention=workload.attention,
-        causal=workload.causal,
-        logits_all=workload.logits == "all",
-        mla_decode=workload.mla_decode,
-        framework_cache=FRAMEWORK_CACHES.get(workload.engine, ""),
-    )
+    return (
+        wb, small, workload.activation_bytes_per_element, workload.kv_bytes_per_element,
+        wb if workload.quantize_head else small,  # head_bytes: 16-bit unless quantized
+        workload.attention, workload.causal, workload.logits == "all", workload.mla_decode,
+        FRAMEWORK_CACHES.get(workload.engine, ""),
+    )  # fmt: skip
 
 
 PASS_NUMBERS = (

@@ -239,8 +239,8 @@ def _quadratic_root_real(c: float, b: float, a: float) -> float | None:
     if disc < 0:
         return 0.0 if a >= 0 else None
     root = math.sqrt(disc)
-    candidates = sorted(((-b - root) / (2 * c), (-b + root) / (2 * c)))
-    return candidates[-1] if c > 0 else candidates[0]
+    low, high = (-b - root) / (2 * c), (-b + root) / (2 * c)
+    return max(low, high) if c > 0 else min(low, high)
 
 
 def _ai(flops: float, bytes_: float) -> float:

@@ -6,6 +6,7 @@ Conventions (vLLM / Megatron-LM) are in engine/sharding.py and docs/PARALLELISM.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from . import bounds
 from .model import Model
@@ -43,17 +44,17 @@ class Layout:
         hashed: int = self.__dict__["_hash"]
         return hashed
 
-    @property
+    @cached_property  # (each of these is read several times an analysis)
     def stage_devices(self) -> int:
         """Devices holding one pipeline stage: t, or e when experts are split wider."""
         return max(self.tensor, self.expert)
 
-    @property
+    @cached_property
     def attention_replicas(self) -> int:
         """Data-parallel replicas of the t-way attention inside a stage (e/t, or 1)."""
         return self.stage_devices // self.tensor
 
-    @property
+    @cached_property
     def replica_devices(self) -> int:
         """Devices of one model replica: a stage's devices times the pipeline stages."""
         return self.stage_devices * self.pipeline
