@@ -161,6 +161,51 @@ def test_critical_prompt_len_is_the_first_compute_bound_prompt(make: type) -> No
     assert critical == 1 or bound(critical - 1) == "memory-bound"
 
 
+@pytest.mark.parametrize("batch", [1, 4, 32])
+@pytest.mark.parametrize("make", [mixtral_8x7b, tiny_moe])
+def test_a_moe_critical_prompt_len_is_the_first_compute_bound_prompt(
+    make: type, batch: int
+) -> None:
+    # At 600-token prompts every expert is touched (the weight reads stop growing): the
+    # prompt's quadratic gives the answer, or the search does where it lies below that.
+    m, hw = make(), a100()
+    w = Workload(batch_size=batch, prompt_len=600)
+    critical = analyze(m, hw, w).metrics.critical_prompt_len
+    assert critical is not None
+    bound = lambda s: analyze(m, hw, replace(w, prompt_len=s)).prefill.bound  # noqa: E731
+    assert bound(critical) == "compute-bound"
+    assert critical == 1 or bound(critical - 1) == "memory-bound"
+
+
+@pytest.mark.parametrize("make", [llama3_8b, mixtral_8x7b])
+def test_the_critical_prompt_does_not_depend_on_the_prompt_analyzed(make: type) -> None:
+    # 32 prompts of 8000 tokens gather every embedding row (256,000 tokens > the 128,256 or
+    # 32,000 of the vocabulary): the prefill is fitted past the embedding's cap, the answer
+    # lies below it (it was one token off for Llama-3.1-8B: 7 instead of 6).
+    m, hw = make(), a100()
+    answers = {
+        prompt: analyze(m, hw, Workload(batch_size=32, prompt_len=prompt)).metrics
+        for prompt in (600, 8000)
+    }
+    critical = answers[600].critical_prompt_len
+    assert critical is not None and answers[8000].critical_prompt_len == critical
+    bound = lambda s: analyze(m, hw, Workload(batch_size=32, prompt_len=s)).prefill.bound  # noqa: E731
+    assert bound(critical) == "compute-bound" and bound(critical - 1) == "memory-bound"
+
+
+def test_the_critical_batch_does_not_depend_on_the_batch_analyzed() -> None:
+    # A 64-token vocabulary: batches from 65 on gather at most 64 embedding rows.
+    m, w = replace(llama3_8b(), vocab_size=64), Workload(prompt_len=64, context_len=64)
+    answers = {
+        b: analyze(m, a100(), replace(w, batch_size=b)).metrics.critical_batch_size
+        for b in (4, 64, 65, 2000)
+    }
+    critical = answers[4]
+    assert critical is not None and set(answers.values()) == {critical}
+    assert _is_compute_bound_decode(m, w, critical)
+    assert not _is_compute_bound_decode(m, w, critical - 1)
+
+
 @pytest.mark.parametrize("make", [llama3_8b, mistral_7b, tiny, tiny_moe])
 @pytest.mark.parametrize("attention", ["flash", "eager"])
 def test_request_time_equals_the_step_by_step_sum(make: type, attention: str) -> None:

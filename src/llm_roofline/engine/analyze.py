@@ -22,7 +22,7 @@ from .compiled import stage_totals
 from .memory import device_memory
 from .ops import Pass, decode_pass, prefill_pass
 from .pipeline import PassTiming, time_pass
-from .report import Metrics, ParallelismSummary, Report
+from .report import SCHEMA, Metrics, ParallelismSummary, Report
 from .request import request_times
 from .sharding import ONE_DEVICE, stage_bounds
 from .solvers import critical_batch_size, critical_prompt_len
@@ -84,53 +84,34 @@ def analyze(
     )
     replicas = layout.data
     ttft_range, tpot_range = _range(roofs, "prefill", ttft), _range(roofs, "decode", tpot)
+    request = request_times(
+        model, workload, roofs, layout, ttft, pre.ideal_fill_drain_s,
+        _own_step(workload, dec, roofs), dec.program,
+    )  # fmt: skip
+    throughput_range = None if tpot_range is None else (
+        replicas * workload.batch_size / tpot_range[1],
+        replicas * workload.batch_size / tpot_range[0],
+    )  # fmt: skip
+    # The records built with positional fields, in their order (keywords cost ~1 µs a call).
     metrics = Metrics(
-        ttft_s=ttft,
-        tpot_s=tpot,
-        tokens_per_s=replicas * workload.batch_size / tpot,
-        prefill_tokens_per_s=replicas * workload.batch_size * workload.prompt_len / ttft,
-        mfu={k: model_flops[k] / latency[k] / peak for k in _PHASES},
-        mbu={k: timings[k].phase.bytes / latency[k] / bandwidth for k in _PHASES},
-        memory=memory,
-        critical_batch_size=batch_size,
-        critical_batch_size_reason=batch_reason,
-        critical_prompt_len=prompt_len,
-        critical_prompt_len_reason=prompt_reason,
-        request=request_times(
-            model,
-            workload,
-            roofs,
-            layout,
-            ttft,
-            pre.ideal_fill_drain_s,
-            _own_step(workload, dec, roofs),
-            dec.program,
-        ),
-        request_overhead_s=roofs.request_overhead_s,
-        ttft_range_s=ttft_range,
-        tpot_range_s=tpot_range,
-        tokens_per_s_range=None
-        if tpot_range is None
-        else (
-            replicas * workload.batch_size / tpot_range[1],
-            replicas * workload.batch_size / tpot_range[0],
-        ),
-    )
+        ttft, tpot, replicas * workload.batch_size / tpot,  # ttft_s, tpot_s, tokens_per_s
+        replicas * workload.batch_size * workload.prompt_len / ttft,  # prefill_tokens_per_s
+        {k: model_flops[k] / latency[k] / peak for k in _PHASES},  # mfu
+        {k: timings[k].phase.bytes / latency[k] / bandwidth for k in _PHASES},  # mbu
+        memory, batch_size, batch_reason, prompt_len, prompt_reason, request,
+        roofs.request_overhead_s, ttft_range, tpot_range, throughput_range,
+    )  # fmt: skip
+    summary = (
+        None if not explicit
+        else _summary(model, layout, timings, latency, model_flops, replica_weights)
+    )  # fmt: skip
     return Report(
-        model=_model_summary(model),
-        hardware=_hardware_summary(hardware, roofs),
-        workload=_workload_summary(workload),
-        compute_dtype=roofs.dtype,
-        peak_flops_per_s=roofs.peak_flops_per_s,
-        bandwidth_bytes_per_s=roofs.bandwidth_bytes_per_s,
-        ridge_point=roofs.ridge_point,
-        phases={"prefill": pre.phase, "decode": dec.phase},
-        metrics=metrics,
-        warnings=_warnings(model, hardware, workload, roofs) + layout_warnings(model, layout),
-        parallelism=None
-        if not explicit
-        else _summary(model, layout, timings, latency, model_flops, replica_weights),
-    )
+        _model_summary(model), _hardware_summary(hardware, roofs), _workload_summary(workload),
+        roofs.dtype, roofs.peak_flops_per_s, roofs.bandwidth_bytes_per_s, roofs.ridge_point,
+        {"prefill": pre.phase, "decode": dec.phase}, metrics,
+        _warnings(model, hardware, workload, roofs) + layout_warnings(model, layout),
+        SCHEMA, summary,  # schema, parallelism (findings: none)
+    )  # fmt: skip
 
 
 def _own_step(w: Workload, dec: PassTiming, roofs: Roofs) -> tuple[float, float] | None:
@@ -201,6 +182,8 @@ def _workload_summary(w: Workload) -> dict[str, object]:
         return held | {"context_len": w.decode_context_len}
     values = dict(zip(_WORKLOAD_FIELDS, _workload_values(w), strict=True))
     return values | {"context_len": w.decode_context_len}
+
+
 _PHASES = ("prefill", "decode")
 _SUMMARIES: dict[int, tuple[Model, dict[str, object]]] = {}
 

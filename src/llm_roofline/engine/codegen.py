@@ -14,7 +14,6 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .ops import OpCost
 from .symbolic import Sym
 
 BATCH, NEW, PAST = 1, 2, 4  # the symbols' bits in ``Sym.deps``
@@ -64,7 +63,7 @@ class _Source:
         self.lines: list[tuple[int, str]] = []  # (the symbols it depends on, the statement)
         self.names: dict[int, str] = {}
         self.namespace: dict[str, Any] = {
-            "_new": tuple.__new__, "_OpCost": OpCost, "_inf": math.inf, "_nan": math.nan,
+            "_new": tuple.__new__, "_inf": math.inf, "_nan": math.nan,
             "_expm1": math.expm1, "_log1p": math.log1p, "_log": math.log,
             "_bisect": bisect.bisect_right,
         }  # fmt: skip
@@ -87,8 +86,8 @@ class _Source:
             return repr(x) if x >= 0 else f"({x!r})"
         if type(x) is tuple and (len(x) <= 8 or not _plain(x)):
             return "(" + "".join(self.ref(v) + ", " for v in x) + ")"
-        if type(x) is OpCost:
-            return f"_new(_OpCost, {self.ref(tuple(x))})"
+        if isinstance(x, tuple) and hasattr(type(x), "_fields"):  # a NamedTuple record
+            return f"_new({self.ref(type(x))}, {self.ref(tuple(x))})"
         if dataclasses.is_dataclass(x) and not isinstance(x, type):  # a report record
             made = ", ".join(self.ref(getattr(x, f.name)) for f in dataclasses.fields(x))
             return f"{self.ref(type(x))}({made})"
@@ -169,7 +168,7 @@ def _uses(value: Any) -> dict[int, int]:
             n = uses[id(x)] = uses.get(id(x), 0) + 1
             if n == 1:
                 stack.extend(x.args)
-        elif type(x) is tuple or type(x) is OpCost:
+        elif isinstance(x, tuple):  # NamedTuple records too
             stack.extend(x)
         elif dataclasses.is_dataclass(x) and not isinstance(x, type):
             stack.extend(getattr(x, f.name) for f in dataclasses.fields(x))

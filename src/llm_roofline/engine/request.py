@@ -298,11 +298,8 @@ def request_times(
         else (0.0, 0.0)
     )
     total = prefill_s + decode_s
+    rate = layout.data * w.batch_size * n / total if total else 0.0
+    # prefill_s, decode_steps, decode_s, total_s, ideal_total_s, output_tokens_per_s
     return Request(
-        prefill_s=prefill_s,
-        decode_steps=max(n - 1, 0),
-        decode_s=decode_s,
-        total_s=total,
-        ideal_total_s=ideal_prefill_s + ideal_decode_s,
-        output_tokens_per_s=layout.data * w.batch_size * n / total if total else 0.0,
+        prefill_s, max(n - 1, 0), decode_s, total, ideal_prefill_s + ideal_decode_s, rate
     )

@@ -5,9 +5,10 @@ structure, then verified, never scanned.
 Decode FLOPs and bytes are affine in the batch for dense models (weights are read once
 whatever the batch; each sequence adds its FLOPs, activations and KV cache), so two
 evaluations give the exact crossing. Prefill FLOPs are quadratic in the prompt (causal
-attention) and its bytes affine, so three evaluations give it. MoE weight traffic and
-sliding windows bend these curves: the guess is then corrected by a galloping search
-on the (monotone) predicate, O(log error) evaluations.
+attention) and its bytes affine, so three evaluations give it (a MoE model's too, where
+its prompts touch every expert). MoE weight traffic and sliding windows bend these curves
+otherwise: the guess is then corrected by a galloping search on the (monotone)
+predicate, O(log error) evaluations.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from ..inputs.layout import Layout
 from ..inputs.model import Model
 from ..inputs.workload import Workload
 from .compiled import Program, compiled_function, stage_times, stage_totals
+from .moe import distinct_experts
 from .ops import Pass, decode_pass, prefill_pass
-from .sharding import micro_batch_sizes
+from .sharding import micro_batch_sizes, replica_pass, shard_model
 from .timing import Roofs
 
 SEARCH_LIMIT = 1 << 24  # batch sizes and prompt lengths are searched up to this
@@ -136,14 +138,23 @@ def critical_batch_size(
     def affine_bound(batch: int) -> bool:  # exact while the step is affine in the batch
         return bool(f1 + df * (batch - first) >= ridge * (b1 + db * (batch - first)))
 
+    vocab = shard_model(m, layout).vocab_size
+
+    def form(batch: int) -> tuple[bool, ...]:  # (one token each; one attention replica)
+        return (batch > vocab, True)
+
+    # Affine through the two batches where both have one form (the embedding's cap).
+    fit = form(first)
+    exact = _affine_in_batch(m, layout) and form(first + 1) == fit
     if slope > 0:
         guess = _ceil_positive(first + (ridge * b1 - f1) / slope)
-        affine = _affine_in_batch(m, layout)
-        found = smallest_integer(affine_bound if affine else compute_bound, guess)
-        if affine and found is not None and found > m.vocab_size:  # rows of the embedding cap
-            found = smallest_integer(compute_bound, found)
-    elif _affine_in_batch(m, layout) or not compute_bound(SEARCH_LIMIT):
-        found = None  # (evaluated once: the largest batch searched is memory-bound too)
+        found = smallest_integer(affine_bound if exact else compute_bound, guess)
+        if exact and not _same_form(form, fit, found):  # the answer is past a change of form
+            found = smallest_integer(compute_bound, found or guess)
+    elif (exact and _lasts(fit)) or not compute_bound(SEARCH_LIMIT):
+        # Affine to the end, or the largest batch searched is memory-bound too (evaluated
+        # once: from the cap on the step is affine again, its intensity monotone).
+        found = None
     elif m.moe is not None:
         # MoE: the marginal sequence gets cheaper once every expert is touched; from there
         # the step is affine again, so two large batches give the guess.
@@ -172,10 +183,42 @@ def _affine_in_batch(m: Model, layout: Layout) -> bool:
 
 
 def _polynomial_in_prompt(m: Model, layout: Layout) -> bool:
-    """Prefill FLOPs and bytes are exactly quadratic (at most) in the prompt: no routed
-    experts and no sliding window (which caps each query's keys). Embedding rows cap at
-    the vocabulary (checked)."""
-    return m.moe is None and not m.windows
+    """Prefill FLOPs and bytes are quadratic (at most) in the prompt between changes of
+    form (below: the embedding's cap, every expert touched; of the whole batch's pass, so
+    one micro-batch): no sliding window (which caps each query's keys), routed experts
+    only on one stage (their tokens the batch's)."""
+    if m.windows or layout.micro_batches != 1:
+        return False
+    return m.moe is None or layout.pipeline == 1
+
+
+# Where FLOPs and bytes change form along the batch or the prompt: whether one device's
+# embedding gather is at its cap (at most its shard's vocabulary rows: ops.embed_tokens),
+# and for a MoE model whether its tokens touch every expert. Both last once reached.
+
+
+def _touched(m: Model, tokens: int) -> bool:
+    """Every routed expert touched by ``tokens`` (``moe.distinct_experts`` is E, exactly in
+    floating point); True without routed experts."""
+    if m.moe is None:
+        return True
+    e, k = m.moe.num_experts, m.moe.experts_per_token
+    return bool(distinct_experts(e, k, tokens) == e)
+
+
+def _lasts(form: tuple[bool, ...]) -> bool:
+    """A form that holds for every larger batch or prompt (both changes already passed)."""
+    return all(form)
+
+
+def _same_form(
+    form: Callable[[int], tuple[bool, ...]], fit: tuple[bool, ...], found: int | None
+) -> bool:
+    """The fitted polynomial's answer holds: the answer and the count below it have the fit's
+    form (None, nothing up to the limit: the fit's form lasts)."""
+    if found is None:
+        return _lasts(fit)
+    return form(found) == fit and (found == 1 or form(found - 1) == fit)
 
 
 def critical_prompt_len(
@@ -221,10 +264,17 @@ def critical_prompt_len(
     c, b, a = fc - ridge * yc, fb - ridge * yb, f0 - ridge * y0
     shifted = _quadratic_root_real(c, b, a)
     guess = _ceil_positive(first + shifted) if shifted is not None else SEARCH_LIMIT
-    polynomial = _polynomial_in_prompt(m, layout)
-    found = smallest_integer(quadratic_bound if polynomial else compute_bound, guess)
-    tokens = (found or SEARCH_LIMIT) * w.batch_size
-    if polynomial and (found is None or tokens > m.vocab_size):  # verify beyond the cap
+
+    vocab, rows = shard_model(m, layout).vocab_size, replica_pass(prefill_pass(w), layout).batch
+
+    def form(prompt: int) -> tuple[bool, ...]:
+        return (rows * prompt > vocab, _touched(m, w.batch_size * prompt))
+
+    # Quadratic through the three prompts where all have one form (every expert touched).
+    fit = form(first)
+    exact = _polynomial_in_prompt(m, layout) and fit[-1] and form(first + 2) == fit
+    found = smallest_integer(quadratic_bound if exact else compute_bound, guess)
+    if exact and not _same_form(form, fit, found):  # the answer is past a change of form
         found = smallest_integer(compute_bound, found or guess)
     if found is None:
         return None, f"prefill stays memory-bound{where} up to {SEARCH_LIMIT} prompt tokens"

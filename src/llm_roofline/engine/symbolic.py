@@ -135,6 +135,30 @@ def _identity(op: str, constant: Any, other: Any) -> bool:
     return constant == unit and type(other) is Sym and other.is_float
 
 
+def _int(x: Any) -> bool:
+    return type(x) is int or (type(x) is Sym and x.is_int)
+
+
+def _int_product(a: Any, b: Any) -> Any:
+    """a·b of two ints, one a constant: x·j·k is x·(j·k), one operation (exact for ints, in
+    any order), and x·0 is 0."""
+    node_, k = (a, b) if type(b) is int else (b, a)
+    if type(node_) is int:
+        return node_ * k
+    if k == 0:
+        return 0
+    if node_.op == "*":
+        x, j = node_.args
+        if type(x) is int:
+            x, j = j, x
+        if type(j) is int:
+            node_, k = x, j * k
+    if k == 1:
+        return node_
+    lo, hi = _BINARY_BOUNDS["*"](_bounds(node_), (k, k))
+    return node("*", (node_, k), lo, hi)
+
+
 def _conjunction(a: Any, b: Any) -> Any:
     truths = [x.truth if type(x) is Sym else bool(x) for x in (a, b)]
     if False in truths:
@@ -152,8 +176,9 @@ class Sym:
     """One node: ``op`` over ``args`` (numbers or nodes), its bounds, the symbols it
     depends on (a bit mask) and, for a decided comparison, its truth value."""
 
-    __slots__ = ("args", "deps", "hi", "is_float", "lo", "op", "truth")
+    __slots__ = ("args", "deps", "hi", "is_float", "is_int", "lo", "op", "truth")
     is_float: bool
+    is_int: bool
     __hash__ = None  # type: ignore[assignment]  # unhashable: memo dicts pass it by
 
     def __init__(self, op: str, args: tuple[Any, ...], lo: float, hi: float, deps: int = 0) -> None:
@@ -179,6 +204,15 @@ class Sym:
             )
         else:
             self.is_float = False
+        # Whether its value is surely a Python int (exact: products of ints reassociate).
+        if op == "symbol" or op == "bisect":
+            self.is_int = True
+        elif op in ("+", "-", "*", "//", "%", "neg", "minimum", "maximum"):
+            self.is_int = all(_int(a) for a in args)
+        elif op == "where":
+            self.is_int = _int(args[1]) and _int(args[2])
+        else:
+            self.is_int = False
         self.truth: bool | None = None
 
     @classmethod
@@ -198,6 +232,8 @@ class Sym:
             return a
         if op in ("*", "+") and _identity(op, a, b):
             return b
+        if op == "*" and (type(a) is int or type(b) is int) and _int(a) and _int(b):
+            return _int_product(a, b)
         lo, hi = _BINARY_BOUNDS[op](_bounds(a), _bounds(b))
         return node(op, (a, b), lo, hi)
 

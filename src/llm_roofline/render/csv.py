@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import fields
 
 from ..engine.report import OperatorRow, Report
 
-COLUMNS: tuple[str, ...] = ("phase", *(f.name for f in fields(OperatorRow)))
+COLUMNS: tuple[str, ...] = ("phase", *OperatorRow._fields)
 
 
 def operators_csv(report: Report) -> str:
