@@ -189,7 +189,8 @@ def test_the_critical_prompt_does_not_depend_on_the_prompt_analyzed(make: type) 
     }
     critical = answers[600].critical_prompt_len
     assert critical is not None and answers[8000].critical_prompt_len == critical
-    bound = lambda s: analyze(m, hw, Workload(batch_size=32, prompt_len=s)).prefill.bound  # noqa: E731
+    w = Workload(batch_size=32)
+    bound = lambda s: analyze(m, hw, replace(w, prompt_len=s)).prefill.bound  # noqa: E731
     assert bound(critical) == "compute-bound" and bound(critical - 1) == "memory-bound"
 
 

@@ -32,6 +32,10 @@ from .timing import Roofs
 def check_layout(m: Model, hw: Hardware, layout: Layout) -> None:
     """The layout fits the model, and the device has an interconnect if anything is sent."""
     layout.check(m)
+    _check_interconnect(hw, layout)
+
+
+def _check_interconnect(hw: Hardware, layout: Layout) -> None:
     if layout.replica_devices > 1 and hw.interconnect_bytes_per_s is None:
         raise ValueError(
             f"hardware {hw.name!r} has no interconnect_bytes_per_s, needed for "
@@ -53,7 +57,8 @@ def analyze(
     check_analysis_arguments(model, hardware, workload, layout)
     explicit = layout is not None  # a layout given (even of ones) gets its summary block
     layout = ONE_DEVICE if layout is None else layout
-    check_layout(model, hardware, layout)
+    notes = _layout_notes(model, layout)  # (checks the layout fits the model)
+    _check_interconnect(hardware, layout)
     roofs = roofs_for(hardware, workload)
     pre = time_pass(model, layout, prefill_pass(workload), roofs)
     dec = time_pass(model, layout, decode_pass(workload), roofs)
@@ -96,8 +101,10 @@ def analyze(
     metrics = Metrics(
         ttft, tpot, replicas * workload.batch_size / tpot,  # ttft_s, tpot_s, tokens_per_s
         replicas * workload.batch_size * workload.prompt_len / ttft,  # prefill_tokens_per_s
-        {k: model_flops[k] / latency[k] / peak for k in _PHASES},  # mfu
-        {k: timings[k].phase.bytes / latency[k] / bandwidth for k in _PHASES},  # mbu
+        {"prefill": model_flops["prefill"] / ttft / peak,
+         "decode": model_flops["decode"] / tpot / peak},  # mfu
+        {"prefill": pre.phase.bytes / ttft / bandwidth,
+         "decode": dec.phase.bytes / tpot / bandwidth},  # mbu
         memory, batch_size, batch_reason, prompt_len, prompt_reason, request,
         roofs.request_overhead_s, ttft_range, tpot_range, throughput_range,
     )  # fmt: skip
@@ -109,7 +116,7 @@ def analyze(
         _model_summary(model), _hardware_summary(hardware, roofs), _workload_summary(workload),
         roofs.dtype, roofs.peak_flops_per_s, roofs.bandwidth_bytes_per_s, roofs.ridge_point,
         {"prefill": pre.phase, "decode": dec.phase}, metrics,
-        _warnings(model, hardware, workload, roofs) + layout_warnings(model, layout),
+        _warnings(model, hardware, workload, roofs) + notes,
         SCHEMA, summary,  # schema, parallelism (findings: none)
     )  # fmt: skip
 
@@ -184,7 +191,6 @@ def _workload_summary(w: Workload) -> dict[str, object]:
     return values | {"context_len": w.decode_context_len}
 
 
-_PHASES = ("prefill", "decode")
 _SUMMARIES: dict[int, tuple[Model, dict[str, object]]] = {}
 
 
@@ -243,6 +249,21 @@ def _warnings(m: Model, hw: Hardware, w: Workload, roofs: Roofs) -> tuple[str, .
             f"max_position_embeddings ({m.max_position_embeddings})"
         )
     return tuple(notes)
+
+
+_NOTES: dict[tuple[int, Layout], tuple[Model, tuple[str, ...]]] = {}
+
+
+def _layout_notes(m: Model, layout: Layout) -> tuple[str, ...]:
+    """``layout.check(m)`` (raises where the model cannot be split so) and the layout's
+    warnings, once per model object and layout."""
+    hit = _NOTES.get((id(m), layout))
+    if hit is None or hit[0] is not m:
+        layout.check(m)
+        if len(_NOTES) >= 256:
+            _NOTES.clear()
+        hit = _NOTES[(id(m), layout)] = (m, layout_warnings(m, layout))  # held: id its own
+    return hit[1]
 
 
 def layout_warnings(m: Model, par: Layout) -> tuple[str, ...]:

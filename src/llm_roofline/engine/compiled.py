@@ -4,9 +4,9 @@ stage and roofs, then run as straight-line Python for each configuration.
 ``stage_operators`` and the pricing of ``Roofs`` are written once, for numbers and
 arrays. To analyze one configuration in a few microseconds, this module evaluates them
 once on symbols (engine/symbolic.py: the pass's batch, new and cached tokens) and turns
-the expression graph into Python source: one assignment per operation the formulas
-perform, in their order, on the same number types, so the compiled code returns bit
-for bit what the formulas return (tests/test_compiled.py checks every preset). What is
+the expression graph into Python source (engine/codegen.py): the operations the formulas
+perform, in their order, on the same number types, so the compiled code returns bit for
+bit what the formulas return (tests/test_compiled.py checks every preset). What is
 compiled, per (model, layout, stage, logits, pass flags and element sizes, roofs), is
 what a builder returns for the traced records (``BUILDERS``; request.py adds its own):
 
@@ -15,17 +15,17 @@ what a builder returns for the traced records (``BUILDERS``; request.py adds its
   terms (``memory.weight_bytes``, ``memory.live_bytes``);
 - ``totals``: (FLOPs, bytes) of the pass (``phase.phase_totals``);
 - ``times``: (expected, ideal) seconds of the pass (``phase.phase_times``);
-- the request sum's pieces: the operators the cached tokens change, their expected time
-  over a list of contexts (one loop, what does not change hoisted before it), and the
-  others' times.
+- the request sum's pieces: the step's times, the records the cached tokens change and
+  their times, and their expected times weighted over sampled contexts (one loop, what
+  does not change hoisted before it).
 
 A pass is compiled for its class: new tokens 1 or at least 2, cached tokens 0 or at
 least 1 (branches such as prefill vs decode kernels are decided by these bounds), on the
-class's first use after ``COMPILE_AFTER``. A pass outside them (non-integer counts, arrays), or
-formulas that branch on a value the bounds leave open (``symbolic.Untraceable``), are
-evaluated on numbers by the same builders: slower, never different. Programs live on
-their ``Roofs`` (``Roofs.of`` returns one object per device, dtype and engine), so a new
-workload on a known model reuses them.
+class's first use after ``COMPILE_AFTER``. A pass outside them (non-integer counts,
+arrays), or formulas that branch on a value the bounds leave open
+(``symbolic.Untraceable``), are evaluated on numbers by the same builders: slower, never
+different. Programs live on their ``Roofs`` (``Roofs.of`` returns one object per device,
+dtype and engine), so a new workload on a known model reuses them.
 """
 
 from __future__ import annotations

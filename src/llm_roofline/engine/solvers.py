@@ -13,6 +13,7 @@ predicate, O(log error) evaluations.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -200,10 +201,20 @@ def _polynomial_in_prompt(m: Model, layout: Layout) -> bool:
 def _touched(m: Model, tokens: int) -> bool:
     """Every routed expert touched by ``tokens`` (``moe.distinct_experts`` is E, exactly in
     floating point); True without routed experts."""
-    if m.moe is None:
-        return True
-    e, k = m.moe.num_experts, m.moe.experts_per_token
-    return bool(distinct_experts(e, k, tokens) == e)
+    return m.moe is None or tokens >= _all_touched_from(m.moe.num_experts, m.moe.experts_per_token)
+
+
+@functools.lru_cache(maxsize=64)
+def _all_touched_from(experts: int, top_k: int) -> int:
+    """The fewest tokens that touch every expert (``distinct_experts`` is monotone in the
+    tokens): found once per expert count and top-k, by bisection."""
+    if distinct_experts(experts, top_k, SEARCH_LIMIT**2) != experts:
+        return SEARCH_LIMIT**2 + 1  # (never, within any batch of prompts searched)
+    found = smallest_integer(
+        lambda t: distinct_experts(experts, top_k, t) == experts, 1, SEARCH_LIMIT**2
+    )
+    assert found is not None
+    return found
 
 
 def _lasts(form: tuple[bool, ...]) -> bool:
@@ -235,11 +246,10 @@ def critical_prompt_len(
     ridge = roofs.ridge_point
     where = "" if layout.replica_devices == 1 else " on each device"
 
-    direct = (
-        _direct_totals(m, layout, roofs, program, lambda: prefill_pass(w))
-        if w.prompt_len >= 2
-        else None
-    )
+    def fill() -> Pass:
+        return prefill_pass(w)
+
+    direct = _direct_totals(m, layout, roofs, program, fill) if w.prompt_len >= 2 else None
 
     def totals(prompt: int) -> tuple[float, float]:
         if direct is not None and prompt >= 2:  # prompts of 2 or more: the same pass class
@@ -265,7 +275,8 @@ def critical_prompt_len(
     shifted = _quadratic_root_real(c, b, a)
     guess = _ceil_positive(first + shifted) if shifted is not None else SEARCH_LIMIT
 
-    vocab, rows = shard_model(m, layout).vocab_size, replica_pass(prefill_pass(w), layout).batch
+    vocab = shard_model(m, layout).vocab_size
+    rows = w.batch_size if layout.attention_replicas == 1 else replica_pass(fill(), layout).batch
 
     def form(prompt: int) -> tuple[bool, ...]:
         return (rows * prompt > vocab, _touched(m, w.batch_size * prompt))
