@@ -83,8 +83,8 @@ def flops_and_bytes_only(m: Model, hw: Hardware) -> Callable[[Workload], object]
 def pin(cpu: int) -> None:
     """Run on one CPU, and so does the llm-analysis worker started after this (a child
     inherits its parent's CPUs): both tools timed on the same core. On a shared 2-core VM the
-    two cores' speeds drift apart, and unpinned per-round ratios spread over 0.9-3.3x;
-    pinned, 1.7-2.0x within a run."""
+    two cores' speeds drift apart: on the same code, unpinned runs gave medians of 1.3x and
+    2.4x for Llama, four pinned runs 1.95-2.03x."""
     if cpu < 0 or not hasattr(os, "sched_setaffinity"):
         return
     try:
