@@ -11,7 +11,9 @@ nothing memoized helps. Printed per call, median and best of the rounds:
 - the phase totals alone (FLOPs, bytes and times of both passes, no rows), and their
   FLOPs and bytes alone (the operator formulas, no pricing), both through the compiled
   operators (engine/compiled.py) an analysis uses;
-- multi-device: the same on ``--tp 4`` (one engine for any layout).
+- multi-device: the same on ``--tp 4`` (one engine for any layout);
+- first, a process's first analyses on a device nothing was compiled for (on numbers,
+  then compiling, then compiled).
 Rounds of ours and of llm-analysis alternate on the same workloads, both processes on one
 CPU (``--cpu``, default 0).
 """
@@ -19,6 +21,7 @@ CPU (``--cpu``, default 0).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import sys
@@ -95,6 +98,18 @@ def pin(cpu: int) -> None:
     print(f"(both tools pinned to CPU {cpu})")
 
 
+def first_analyses_ms(m: Model, count: int = 6) -> list[float]:
+    """Milliseconds of a process's first analyses on a device nothing was compiled for (a
+    renamed copy of the H100: roofs of its own): on numbers, then compiling, then compiled."""
+    fresh = dataclasses.replace(H100, name="H100 (first analyses)")
+    times = []
+    for w in fresh_workloads(count):
+        start = time.perf_counter()
+        analyze(m, fresh, w)
+        times.append((time.perf_counter() - start) * 1e3)
+    return times
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -107,6 +122,9 @@ def main() -> int:
     )
     args = parser.parse_args()
     pin(args.cpu)
+    for name, m in MODELS.items():
+        first = ", ".join(f"{t:.1f}" for t in first_analyses_ms(m))
+        print(f"first analyses on a new device ({name}): {first} ms")
     print(f"{'per call, fresh configurations':48s} {'median':>10s} {'best':>10s}")
     for offset, (name, m) in enumerate(MODELS.items()):
         cases: dict[str, Callable[[Workload], object]] = {
