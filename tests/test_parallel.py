@@ -5,7 +5,7 @@ The tiny model (conftest): V=10, d=4, 2 layers, 2 query heads and 1 KV head of 2
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, fields, replace
 
 import pytest
 
@@ -125,6 +125,21 @@ def test_single_device_json_has_no_parallelism_key_and_layouts_round_trip() -> N
     assert Report.from_dict(report.to_dict()) == report
     assert Report.from_json(report.to_json()) == report
     assert report.to_dict()["parallelism"]["stage_layers"] == (16, 16)
+
+
+def test_a_reports_dict_is_its_fields_with_each_operator_row_an_object() -> None:
+    report = analyze(mixtral_8x7b(), a100(), Workload(), Parallelism(tensor=2, expert=2))
+    report = replace(report, findings=("a finding",))
+    data = report.to_dict()
+    assert list(data) == ["schema", *(f.name for f in fields(Report) if f.name != "schema")]
+    assert data["metrics"] == asdict(report.metrics)
+    assert data["parallelism"] == asdict(report.parallelism)
+    assert data["findings"] == ("a finding",)
+    for name, phase in report.phases.items():
+        rows = data["phases"][name].pop("operators")
+        assert rows == [row._asdict() for row in phase.operators]  # a list of objects
+        assert data["phases"][name] == {f.name: getattr(phase, f.name) for f in fields(phase)
+                                        if f.name != "operators"}  # fmt: skip
 
 
 # ---- tensor parallelism -----------------------------------------------------------------------
