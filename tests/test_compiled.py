@@ -148,6 +148,23 @@ def test_an_analysis_compiled_equals_it_interpreted(repo_id: str, compile_now: N
         assert compiled_report == interpreted  # exactly: the request sum's too
 
 
+@pytest.mark.parametrize("repo_id", PRESETS)
+def test_every_presets_analysis_is_the_same_compiled_or_not(repo_id: str) -> None:
+    # A short request (every context evaluated) on a device of its own, on numbers first,
+    # then once its passes are compiled: the same report, to the last digit.
+    m, w = get_model(repo_id), Workload(batch_size=3, prompt_len=37, output_len=40)
+    hw = dataclasses.replace(H100, name=f"exactness check {repo_id}")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(compiled, "COMPILE_AFTER", 10**9)
+        interpreted = analyze(m, hw, w)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(compiled, "COMPILE_AFTER", 0)
+        roofs_for(hw, w).programs.clear()
+        compiled_report = analyze(m, hw, w)
+        assert compiled.program(m, ONE_DEVICE, decode_pass(w), 0, roofs_for(hw, w)) is not None
+    assert compiled_report == interpreted
+
+
 def test_a_pass_outside_the_compiled_classes_is_evaluated_on_numbers(compile_now: None) -> None:
     m, w = get_model("meta-llama/Llama-3.1-8B"), Workload()
     roofs = roofs_for(H100, w)
