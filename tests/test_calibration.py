@@ -18,7 +18,12 @@ from llm_roofline.engine.calibration_table import parse_table
 from llm_roofline.engine.calibration_v1 import read_table, upgrade_v1
 from llm_roofline.engine.curves import Curve, make_curve
 from llm_roofline.engine.ops import OpCost, Pass
-from llm_roofline.engine.request import STEP_BY_STEP_LIMIT, decode_steps_s, sum_sampled
+from llm_roofline.engine.request import (
+    STEP_BY_STEP_LIMIT,
+    decode_steps_s,
+    interpolant_weights,
+    sum_sampled,
+)
 from llm_roofline.engine.sharding import forward_operators
 from llm_roofline.engine.timing import Roofs
 from llm_roofline.inputs.layout import Layout
@@ -322,3 +327,11 @@ def test_every_preset_analyzes_on_the_dev_profile() -> None:
                 assert phase.time_s > 0 and math.isfinite(phase.expected_time_s)
                 assert phase.expected_time_s >= phase.time_s
             assert report.metrics.request.total_s > 0
+
+
+def test_interpolant_weights_by_hand() -> None:
+    # Points 0, 2, 5: [0, 2) gives 0 weight 3/2 and 2 weight 1/2; [2, 5) gives 2 weight 2
+    # and 5 weight 1; the last point 1 more. Six integers in all.
+    assert interpolant_weights([0, 2, 5]) == (1.5, 2.5, 2.0)
+    assert sum_sampled([0, 2, 5], [0.0, 2.0, 5.0]) == 15.0  # Σ x for x = 0..5
+    assert interpolant_weights([4, 5, 6]) == (1.0, 1.0, 1.0)  # every point: weight 1

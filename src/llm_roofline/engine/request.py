@@ -92,34 +92,40 @@ def _op_lines(
     return lines
 
 
-def sum_sampled(xs: Sequence[int], ys: Sequence[Number]) -> Number:
-    """Σ over integers x in [xs[0], xs[-1]] of the piecewise-linear interpolant of (xs, ys).
+def interpolant_weights(xs: Sequence[int]) -> tuple[float, ...]:
+    """Weights w with Σ_k w_k·y_k = Σ over integers x in [xs[0], xs[-1]] of the
+    piecewise-linear interpolant of (xs, ys), for any ys.
 
     Each segment [a, b) contributes Σ_{x=a}^{b-1} (ya + (yb − ya)·(x − a)/(b − a))
-    = (b − a)·ya + (yb − ya)·(b − a − 1)/2; the last point adds ys[-1].
+    = ya·(b − a + 1)/2 + yb·(b − a − 1)/2; the last point adds ys[-1] once more.
+    Consecutive points get weight 1 each.
     """
-    total = ys[-1]
-    for (a, ya), (b, yb) in itertools.pairwise(zip(xs, ys, strict=True)):
-        total = total + (b - a) * ya + (yb - ya) * (b - a - 1) / 2  # not +=: ys may be arrays
+    weights = [0.0] * len(xs)
+    weights[-1] = 1.0
+    for k, (a, b) in enumerate(itertools.pairwise(xs)):
+        weights[k] += (b - a + 1) / 2
+        weights[k + 1] += (b - a - 1) / 2
+    return tuple(weights)
+
+
+def sum_sampled(xs: Sequence[int], ys: Sequence[Number]) -> Number:
+    """Σ over integers x in [xs[0], xs[-1]] of the piecewise-linear interpolant of (xs, ys)
+    (numbers or arrays), by ``interpolant_weights``."""
+    total: Number = 0.0
+    for weight, y in zip(interpolant_weights(xs), ys, strict=True):
+        total = total + weight * y  # not +=: ys may be arrays
     return total
 
 
 @functools.lru_cache(maxsize=64)
 def _sample_plan(n: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
     """The sampled contexts of a region of ``n`` steps, counted from its first, and their
-    weights: Σ_k weight_k · y_k is ``sum_sampled`` of the samples y (the sum over all n
-    contexts of the piecewise-linear interpolant), a segment [a, b) giving its ends
-    (b − a + 1)/2 and (b − a − 1)/2, the last sample 1 more. Every context of a short
-    region is sampled: each weight is then 1."""
+    ``interpolant_weights``: every context of a short region (each weight 1), else
+    SAMPLED_CONTEXTS evenly spaced (both ends included)."""
     if n <= STEP_BY_STEP_LIMIT:
         return tuple(range(n)), (1.0,) * n
     xs = sorted({round(i * (n - 1) / (SAMPLED_CONTEXTS - 1)) for i in range(SAMPLED_CONTEXTS)})
-    weights = [0.0] * len(xs)
-    weights[-1] = 1.0
-    for k, (a, b) in enumerate(itertools.pairwise(xs)):
-        weights[k] += (b - a + 1) / 2
-        weights[k + 1] += (b - a - 1) / 2
-    return tuple(xs), tuple(weights)
+    return tuple(xs), interpolant_weights(xs)
 
 
 def _sampled(weights: Sequence[float], values: Sequence[float]) -> float:
@@ -133,7 +139,11 @@ def _sampled(weights: Sequence[float], values: Sequence[float]) -> float:
 
 def _each_time(op: OpCost, ideal: Number, expected: Number) -> tuple[Number, Number]:
     """(expected, ideal) seconds of all instances of one priced operator record."""
-    return op.instances * expected, op.instances * ideal
+    return _each_expected(op, expected), op.instances * ideal
+
+
+def _each_expected(op: OpCost, expected: Number) -> Number:
+    return op.instances * expected
 
 
 def _step_times(
@@ -156,9 +166,7 @@ _BUILDERS: dict[str, Callable[[compiled.Program], Any]] = {
     "varying_each": lambda pr: tuple(
         _each_time(pr.ops[k], pr.ideal[k], pr.expected[k]) for k in pr.varying
     ),
-    "varying_sums": lambda pr: tuple(
-        _each_time(pr.ops[k], pr.ideal[k], pr.expected[k])[0] for k in pr.varying
-    ),
+    "varying_sums": lambda pr: tuple(_each_expected(pr.ops[k], pr.expected[k]) for k in pr.varying),
 }
 
 
@@ -215,7 +223,7 @@ def _region_sums(
         for offset, weight in zip(offsets, weights, strict=True) if changed else ():
             at_x = stage_operators(m, layout, decode_pass(w, context=lo + offset))
             for k in changed:
-                sums[k] += weight * _each_time(at_x[k], 0.0, roofs.expected_s(at_x[k]))[0]
+                sums[k] += weight * _each_expected(at_x[k], roofs.expected_s(at_x[k]))
         step = step_at_lo if step_at_lo is not None else _step_times(ops_lo, ideal_lo, expected_lo)
     changed_e = changed_i = sampled = ideal = 0.0
     for k in changed:
